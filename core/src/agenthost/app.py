@@ -1,0 +1,108 @@
+"""``AgentApp``: the programmatic API, a FastAPI app around one ``Host``.
+
+    app = AgentApp()
+
+    @app.agent("echo")
+    async def echo(text: str):
+        yield f"you said: {text}"
+
+    app.run()          # or: uvicorn mymodule:app
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .config import Config, load_config, split_listen
+from .host import Host
+from .http import BodyLimitMiddleware, HTTPProblem, error_response
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AgentApp(FastAPI):
+    """A FastAPI app serving a host's agents over every configured frontend."""
+
+    def __init__(
+        self,
+        config: Config | str | Path | None = None,
+        *,
+        host: Host | None = None,
+        **fastapi_kwargs: Any,
+    ):
+        if host is None:
+            if isinstance(config, (str, Path)):
+                config = load_config(config)
+            host = Host(config or Config())
+        self.host = host
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            await host.startup()
+            try:
+                yield
+            finally:
+                await host.shutdown()
+
+        fastapi_kwargs.setdefault("title", "agenthost")
+        super().__init__(lifespan=lifespan, **fastapi_kwargs)
+        self.router.routes.extend(host.routes())
+        self.add_middleware(BodyLimitMiddleware, limit=host.config.host.max_body_bytes)
+        self.add_exception_handler(HTTPProblem, _problem_handler)  # type: ignore[arg-type]
+        self.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
+        self.add_exception_handler(Exception, _crash_handler)
+
+    def agent(
+        self,
+        name: str | None = None,
+        *,
+        adapter: str | None = None,
+        description: str = "",
+        sandbox: str = "default",
+        **options: Any,
+    ) -> Callable[[F], F]:
+        """Decorator: serve the decorated object (function, graph, agent...) as an agent."""
+
+        def decorate(target: F) -> F:
+            self.host.add_agent(
+                name or getattr(target, "__name__", "agent"), target, adapter=adapter,
+                description=description, sandbox=sandbox, options=options,
+            )
+            return target
+
+        return decorate
+
+    def run(self, host: str | None = None, port: int | None = None, **uvicorn_kwargs: Any) -> None:
+        """Serve with uvicorn on the configured (or given) address."""
+        import uvicorn
+
+        default_host, default_port = split_listen(self.host.config.host.listen)
+        host = host or default_host
+        self.host.check_listen(host)
+        uvicorn.run(self, host=host, port=default_port if port is None else port,
+                    log_level=self.host.config.host.log_level, **uvicorn_kwargs)
+
+
+async def _problem_handler(request: Request, exc: HTTPProblem) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404:
+        message = f"no route for {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    return error_response(exc.status_code, message)
+
+
+async def _crash_handler(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(500, f"internal error: {type(exc).__name__}", type="server_error")

@@ -1,0 +1,164 @@
+"""The ``native`` frontend: agenthost's own JSON + SSE API, the neutral events as they are.
+
+    GET  /agents                      list agents
+    GET  /agents/{name}               one agent
+    POST /agents/{name}/runs          start a run: SSE by default, JSON when "stream": false,
+                                      202 at once when "background": true
+    GET  /runs/{run_id}               status and result
+    GET  /runs/{run_id}/events        SSE: replay after ?after=SEQ (or Last-Event-ID), then follow
+    POST /runs/{run_id}/cancel        cancel
+
+Paths stay clear of /v1/* (OpenAI) and A2A's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..errors import SessionBusy, UnknownAgent, UnknownRun
+from ..events import Message, RunInput
+from ..frontend import Frontend
+from ..http import HTTPProblem, read_json
+from ..runs import Run
+from ..sse import sse_frame, sse_response
+
+
+class StartRunBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[Message] | None = None
+    input: str | None = Field(default=None, description="shorthand for one user text message")
+    session_id: str | None = None
+    user_id: str | None = None
+    instructions: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    stream: bool = True
+    background: bool = False
+
+    @model_validator(mode="after")
+    def _has_input(self) -> StartRunBody:
+        if not self.messages and self.input is None:
+            raise ValueError("give 'messages' (a non-empty list) or 'input' (a string)")
+        return self
+
+
+def _validation_problem(exc: ValidationError) -> HTTPProblem:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "body"
+    msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+    return HTTPProblem(400, f"{field}: {msg}", param=field, code="invalid_body")
+
+
+class NativeFrontend(Frontend):
+    name = "native"
+    versions = ("1",)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/agents", self.list_agents, methods=["GET"]),
+            Route("/agents/{name}", self.get_agent, methods=["GET"]),
+            Route("/agents/{name}/runs", self.start_run, methods=["POST"]),
+            Route("/runs/{run_id}", self.get_run, methods=["GET"]),
+            Route("/runs/{run_id}/events", self.run_events, methods=["GET"]),
+            Route("/runs/{run_id}/cancel", self.cancel_run, methods=["POST"]),
+        ]
+
+    def _auth(self, request: Request) -> None:
+        if not self.host.authorized(request):
+            raise HTTPProblem(401, "missing or invalid API key (Authorization: Bearer ...)",
+                              type="authentication_error", code="invalid_api_key")
+
+    def _agent_info(self, name: str) -> dict[str, Any]:
+        entry = self.host.agents.get(name)
+        if entry is None:
+            raise HTTPProblem(404, str(UnknownAgent(name, sorted(self.host.agents))),
+                              code="unknown_agent")
+        info = entry.adapter.describe().model_dump()
+        info["name"] = name
+        return info
+
+    async def list_agents(self, request: Request) -> JSONResponse:
+        self._auth(request)
+        return JSONResponse({"agents": [self._agent_info(n) for n in sorted(self.host.agents)]})
+
+    async def get_agent(self, request: Request) -> JSONResponse:
+        self._auth(request)
+        return JSONResponse(self._agent_info(request.path_params["name"]))
+
+    async def start_run(self, request: Request) -> Response:
+        self._auth(request)
+        name = request.path_params["name"]
+        self._agent_info(name)  # 404 before reading the body
+        data = await read_json(request)
+        if not isinstance(data, dict):
+            raise HTTPProblem(400, "request body must be a JSON object", code="invalid_body")
+        try:
+            body = StartRunBody.model_validate(data)
+        except ValidationError as exc:
+            raise _validation_problem(exc) from None
+        messages = body.messages or [Message.text(body.input or "")]
+        run_input = RunInput(
+            agent=name, messages=messages, session_id=body.session_id, user_id=body.user_id,
+            instructions=body.instructions, metadata=body.metadata,
+        )
+        try:
+            run = await self.host.runs.start(run_input, detached=body.background)
+        except SessionBusy as exc:
+            raise HTTPProblem(409, str(exc), code="session_busy") from None
+        if body.background:
+            return JSONResponse(run.record.model_dump(mode="json"), status_code=202)
+        if not body.stream:
+            record = await run.wait()
+            events = [json.loads(e.model_dump_json()) for e in run.events]
+            return JSONResponse({"run": record.model_dump(mode="json"), "events": events})
+        return sse_response(self._frames(run, -1), headers={"X-Run-Id": run.run_id})
+
+    async def _frames(self, run: Run, after: int) -> AsyncIterator[bytes]:
+        async with self.host.runs.subscribe(run.run_id, after) as sub:
+            async for batch in sub:
+                yield b"".join(sse_frame(e.model_dump_json(), id=e.seq) for e in batch)
+
+    async def get_run(self, request: Request) -> JSONResponse:
+        self._auth(request)
+        try:
+            record = await self.host.runs.record(request.path_params["run_id"])
+        except UnknownRun as exc:
+            raise HTTPProblem(404, str(exc), code="unknown_run") from None
+        return JSONResponse(record.model_dump(mode="json"))
+
+    async def run_events(self, request: Request) -> Response:
+        self._auth(request)
+        run_id = request.path_params["run_id"]
+        raw_after = request.query_params.get("after", request.headers.get("last-event-id", "-1"))
+        try:
+            after = int(raw_after)
+        except ValueError:
+            raise HTTPProblem(400, f"after: {raw_after!r} is not an integer seq",
+                              param="after", code="invalid_param") from None
+        run = self.host.runs.get(run_id)
+        if run is None:
+            await self._known_or_404(run_id)
+            raise HTTPProblem(410, f"the events of run {run_id!r} are no longer kept; "
+                                   f"GET /runs/{run_id} has its final record", code="events_expired")
+        return sse_response(self._frames(run, after), headers={"X-Run-Id": run_id})
+
+    async def _known_or_404(self, run_id: str) -> None:
+        try:
+            await self.host.runs.record(run_id)
+        except UnknownRun as exc:
+            raise HTTPProblem(404, str(exc), code="unknown_run") from None
+
+    async def cancel_run(self, request: Request) -> JSONResponse:
+        self._auth(request)
+        try:
+            record = await self.host.runs.cancel(request.path_params["run_id"])
+        except UnknownRun as exc:
+            raise HTTPProblem(404, str(exc), code="unknown_run") from None
+        return JSONResponse(record.model_dump(mode="json"))

@@ -1,0 +1,23 @@
+"""Registers core's own components: the ``python`` adapter, the ``native`` frontend, stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..hookspecs import hookimpl
+
+
+@hookimpl
+def register_adapters(register: Any) -> None:
+    register("python", "agenthost.builtin.python_adapter:PythonAdapter", fallback=True)
+
+
+@hookimpl
+def register_frontends(register: Any) -> None:
+    register("native", "agenthost.builtin.native:NativeFrontend")
+
+
+@hookimpl
+def register_stores(register: Any) -> None:
+    register("memory", "agenthost.store.memory:MemoryStore")
+    register("sqlite", "agenthost.store.sqlite:SqliteStore")

@@ -1,0 +1,50 @@
+"""Exceptions agenthost raises.
+
+    AgentHostError
+    ├── ConfigError            (a config problem: file, key, what was expected)
+    ├── PluginError            (a plugin or component cannot be found or loaded)
+    ├── UnknownAgent           (no agent of that name)
+    ├── UnknownRun             (no run of that id)
+    ├── SessionBusy            (a run is already active on the session and the policy rejects)
+    └── SandboxError           (defined in agenthost.sandbox)
+"""
+
+from __future__ import annotations
+
+
+class AgentHostError(Exception):
+    """Root of every error agenthost raises on purpose."""
+
+
+class ConfigError(AgentHostError):
+    """One or more config problems; ``problems`` lists each as ``file: key: message``."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class PluginError(AgentHostError):
+    pass
+
+
+class UnknownAgent(AgentHostError):
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        super().__init__(f"no agent named {name!r}; known agents: {', '.join(known) or 'none'}")
+
+
+class UnknownRun(AgentHostError):
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(f"no run with id {run_id!r}")
+
+
+class SessionBusy(AgentHostError):
+    def __init__(self, session_id: str, run_id: str):
+        self.session_id = session_id
+        self.run_id = run_id
+        super().__init__(
+            f"session {session_id!r} already has an active run ({run_id}); "
+            "wait for it to finish, cancel it, or use another session"
+        )

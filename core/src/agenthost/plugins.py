@@ -1,0 +1,194 @@
+"""One PluginManager for the entry-point group ``agenthost``, and the component registry it fills.
+
+Built-in components register through the same hooks as installed plugins. Two environment
+variables narrow what loads (comma-separated plugin names, i.e. entry-point names):
+
+- ``AGENTHOST_LOAD_PLUGINS``: load only these installed plugins (built-ins always load);
+- ``AGENTHOST_DISABLE_PLUGINS``: never load these (built-ins included, e.g. ``native``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pluggy
+from pydantic import BaseModel
+
+from . import hookspecs
+from .errors import PluginError
+
+Kind = Literal["adapter", "frontend", "sandbox_backend", "store"]
+KINDS: tuple[Kind, ...] = ("adapter", "frontend", "sandbox_backend", "store")
+_HOOK_FOR_KIND = {
+    "adapter": "register_adapters",
+    "frontend": "register_frontends",
+    "sandbox_backend": "register_sandbox_backends",
+    "store": "register_stores",
+}
+BUILTIN_PLUGINS = (
+    "agenthost.builtin.plugin",
+    "agenthost.sandbox.plugin",
+)
+
+
+def load_object(path: str) -> Any:
+    """Import ``"package.module:attr.sub"`` (or ``"dir/file.py:attr"``) and return the attribute."""
+    module_name, _, attr = path.rpartition(":")
+    if not module_name or not attr:
+        raise PluginError(f"{path!r} is not of the form 'module:attribute'")
+    obj: Any = _import_file(module_name) if module_name.endswith(".py") else (
+        importlib.import_module(module_name))
+    for name in attr.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+def _import_file(filename: str) -> Any:
+    path = Path(filename).resolve()
+    name = "agenthost_target_" + path.stem
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"cannot load {filename!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, str(path.parent))  # let the file import its neighbours
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Component:
+    """One registered adapter, frontend, sandbox backend or store."""
+
+    kind: Kind
+    name: str
+    target: Any  # the class, or "module:Class" until first use
+    plugin: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def load(self) -> Any:
+        if isinstance(self.target, str):
+            try:
+                self.target = load_object(self.target)
+            except ImportError as exc:
+                raise PluginError(
+                    f"{self.kind} {self.name!r} of plugin {self.plugin!r} cannot be imported: {exc}"
+                ) from exc
+        return self.target
+
+    def options_model(self) -> type[BaseModel] | None:
+        return getattr(self.load(), "Options", None)
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: list[str]
+    builtin: bool
+
+
+def _split_env(name: str) -> set[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return {item.strip() for item in value.split(",") if item.strip()}
+
+
+class Plugins:
+    """The loaded plugins and every component they registered."""
+
+    def __init__(self, *, load_entry_points: bool = True) -> None:
+        self.pm = pluggy.PluginManager("agenthost")
+        self.pm.add_hookspecs(hookspecs)
+        self._dists: dict[str, tuple[str | None, str | None]] = {}
+        self.components: dict[Kind, dict[str, Component]] = {kind: {} for kind in KINDS}
+        allow = _split_env("AGENTHOST_LOAD_PLUGINS")
+        block = _split_env("AGENTHOST_DISABLE_PLUGINS") or set()
+        for module_name in BUILTIN_PLUGINS:
+            short = module_name.split(".")[1]
+            short = "native" if short == "builtin" else short
+            if short in block:
+                continue
+            self.pm.register(importlib.import_module(module_name), name=short)
+            self._dists[short] = ("agenthost", md.version("agenthost"))
+        if load_entry_points:
+            self._load_entry_points(allow, block)
+        self.pm.check_pending()
+        self._collect()
+
+    def _load_entry_points(self, allow: set[str] | None, block: set[str]) -> None:
+        for ep in md.entry_points(group="agenthost"):
+            if ep.name in block or (allow is not None and ep.name not in allow):
+                continue
+            if self.pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                raise PluginError(f"plugin {ep.name!r} failed to load: {exc}") from exc
+            self.pm.register(plugin, name=ep.name)
+            dist = ep.dist
+            self._dists[ep.name] = (dist.name, dist.version) if dist else (None, None)
+
+    def register_plugin(self, plugin: Any, name: str) -> None:
+        """Register an in-process plugin object (tests, AgentApp users)."""
+        self.pm.register(plugin, name=name)
+        self._dists[name] = (None, None)
+        self.pm.check_pending()
+        self._collect()
+
+    def _collect(self) -> None:
+        for kind in KINDS:
+            hook_name = _HOOK_FOR_KIND[kind]
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                plugin_name = self.pm.get_name(impl.plugin) or "?"
+
+                def register(
+                    name: str, target: Any, _kind: Kind = kind, _plugin: str = plugin_name,
+                    **details: Any,
+                ) -> None:
+                    existing = self.components[_kind].get(name)
+                    if existing is not None and existing.plugin != _plugin:
+                        raise PluginError(
+                            f"{_kind} {name!r} is registered by both {existing.plugin!r} "
+                            f"and {_plugin!r}; disable one with AGENTHOST_DISABLE_PLUGINS"
+                        )
+                    self.components[_kind][name] = Component(_kind, name, target, _plugin, details)
+
+                impl.function(register)
+
+    def get(self, kind: Kind, name: str) -> Component:
+        try:
+            return self.components[kind][name]
+        except KeyError:
+            known = ", ".join(sorted(self.components[kind])) or "none"
+            label = kind.replace("_", " ")
+            raise PluginError(
+                f"no {label} named {name!r} is installed (installed: {known}); "
+                f"install the plugin that provides it, e.g. `pip install agenthost-{name}`"
+            ) from None
+
+    def names(self, kind: Kind) -> list[str]:
+        return sorted(self.components[kind])
+
+    def info(self) -> list[PluginInfo]:
+        out = []
+        for name, plugin in self.pm.list_name_plugin():
+            dist, version = self._dists.get(name, (None, None))
+            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+            out.append(PluginInfo(name, dist, version, hooks, dist == "agenthost"))
+        return sorted(out, key=lambda p: (not p.builtin, p.name))
+
+    def call_hook(self, name: str, **kwargs: Any) -> list[Any]:
+        return list(getattr(self.pm.hook, name)(**kwargs))

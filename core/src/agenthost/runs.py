@@ -1,0 +1,404 @@
+"""The run registry: start an adapter's run as a task, fan its events out, cancel, record.
+
+One ``RunRegistry`` per host. Each ``Run`` keeps its events in order (``seq`` = index), so any
+number of subscribers, late ones included, read from a given ``seq`` and then follow live.
+When the run ends its status and result go to the store, and its events are kept in memory
+for ``run_ttl_seconds`` (at most ``max_finished_runs`` runs) for late readers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .adapter import Adapter
+from .context import RunContext, current_run
+from .errors import SessionBusy, UnknownAgent, UnknownRun
+from .events import (
+    InputRequired,
+    Message,
+    MessageCompleted,
+    MessageDelta,
+    RunCancelled,
+    RunCompleted,
+    RunFailed,
+    RunInput,
+    RunStarted,
+    TextPart,
+    Usage,
+    UsageEvent,
+    new_id,
+)
+from .store import RunRecord, Store
+
+log = logging.getLogger("agenthost.runs")
+
+
+@dataclass
+class RunPolicy:
+    session_policy: str = "reject"  # or "queue"
+    cancel_on_disconnect: bool = True
+    cancel_grace_seconds: float = 1.0
+    run_ttl_seconds: float = 600.0
+    max_finished_runs: int = 10_000
+
+
+class Run:
+    """One run: its record, its events so far, and the task producing them."""
+
+    def __init__(self, record: RunRecord, input: RunInput, *, detached: bool):
+        self.record = record
+        self.input = input
+        self.events: list[Any] = []
+        self.detached = detached  # True: no client owns it; disconnects never cancel it
+        self.subscribers = 0
+        self.task: asyncio.Task[None] | None = None
+        self.ctx: RunContext | None = None
+        self.started_at = time.monotonic()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._open_text: dict[str, list[str]] = {}
+        self._completed: list[Message] = []
+        self._usage: Usage | None = None
+        self._cancel_reason: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def done(self) -> bool:
+        return self._finished.done()
+
+    @property
+    def status(self) -> str:
+        return self.record.status
+
+    async def wait(self) -> RunRecord:
+        """Wait until the run has ended; its final record."""
+        await asyncio.shield(self._finished)
+        return self.record
+
+    # -- producing ----------------------------------------------------------------------
+
+    def append(self, event: Any) -> None:
+        if self.done:
+            return  # a run that was force-ended drops what its task still produces
+        event.run_id = self.run_id
+        event.seq = len(self.events)
+        self.events.append(event)
+        kind = event.type
+        if kind == "message.delta":
+            self._open_text.setdefault(event.message_id, []).append(event.text)
+        elif kind == "message.completed":
+            self._open_text.pop(event.message.id, None)
+            if event.message.role == "assistant":
+                self._completed.append(event.message)
+        elif kind == "usage":
+            self._usage = event.usage if self._usage is None else self._usage + event.usage
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._wakeup = self._wakeup, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def complete_open_messages(self) -> None:
+        for message_id, chunks in list(self._open_text.items()):
+            message = Message(id=message_id, role="assistant", parts=[TextPart(text="".join(chunks))])
+            self.append(MessageCompleted(message=message))
+
+    # -- consuming ----------------------------------------------------------------------
+
+    async def batches(self, after: int = -1) -> AsyncIterator[list[Any]]:
+        """Events with ``seq > after``, in batches of whatever is ready, until the terminal one."""
+        index = after + 1
+        while True:
+            if index < len(self.events):
+                batch = self.events[index:]
+                index += len(batch)
+                yield batch
+                continue
+            if self.done:
+                return
+            if self._wakeup is None:
+                self._wakeup = asyncio.get_running_loop().create_future()
+            await self._wakeup
+
+
+class Subscription:
+    """``async with registry.subscribe(run_id, after) as sub: async for batch in sub: ...``
+
+    Leaving the block before the terminal event counts as a client going away: when the last
+    subscriber of a client-owned run leaves early, the run is cancelled (if configured).
+    """
+
+    def __init__(self, registry: RunRegistry, run: Run, after: int):
+        self.registry = registry
+        self.run = run
+        self._iter = run.batches(after)
+        self.finished = False
+
+    async def __aenter__(self) -> Subscription:
+        self.run.subscribers += 1
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._iter.aclose()
+        self.run.subscribers -= 1
+        if not self.finished and not self.run.done and self.run.subscribers == 0:
+            self.registry._on_abandoned(self.run)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> list[Any]:
+        try:
+            batch = await self._iter.__anext__()
+        except StopAsyncIteration:
+            self.finished = True
+            raise
+        return batch
+
+
+@dataclass
+class AgentEntry:
+    """An agent the host serves: its name, adapter and sandbox profile."""
+
+    name: str
+    adapter: Adapter
+    sandbox: str = "default"
+
+
+SandboxProvider = Callable[[str, str], Awaitable[Any]]  # (profile, session_id) -> Sandbox
+
+
+class RunRegistry:
+    """Every run of a host: start, get, subscribe, cancel."""
+
+    def __init__(
+        self,
+        agents: dict[str, AgentEntry],
+        store: Store,
+        policy: RunPolicy | None = None,
+        sandbox_provider: SandboxProvider | None = None,
+    ):
+        self.agents = agents
+        self.store = store
+        self.policy = policy or RunPolicy()
+        self.sandbox_provider = sandbox_provider
+        self._runs: dict[str, Run] = {}
+        self._finished: OrderedDict[str, float] = OrderedDict()
+        self._session_tail: dict[str, Run] = {}
+
+    # -- lookup --------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> Run | None:
+        """The live (or recently finished) run, with its events; None when gone."""
+        return self._runs.get(run_id)
+
+    async def record(self, run_id: str) -> RunRecord:
+        """The run's record, from memory or the store; raises UnknownRun."""
+        run = self._runs.get(run_id)
+        if run is not None:
+            return run.record
+        record = await self.store.get_run(run_id)
+        if record is None:
+            raise UnknownRun(run_id)
+        return record
+
+    def active(self) -> list[Run]:
+        return [r for r in self._runs.values() if not r.done]
+
+    def session_run(self, session_id: str) -> Run | None:
+        """The latest run of a session still held in memory."""
+        return self._session_tail.get(session_id)
+
+    # -- start ---------------------------------------------------------------------------
+
+    async def start(
+        self,
+        input: RunInput,
+        *,
+        detached: bool = False,
+        run_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Run:
+        """Start a run of ``input.agent``; returns at once with the run under way.
+
+        ``detached`` runs belong to no client connection (background work): a client going
+        away never cancels them. Raises UnknownAgent, or SessionBusy under the reject policy.
+        """
+        entry = self.agents.get(input.agent)
+        if entry is None:
+            raise UnknownAgent(input.agent, sorted(self.agents))
+        session_id = input.session_id or new_id("s")
+        input = input.model_copy(update={"session_id": session_id})
+        previous = self._session_tail.get(session_id)
+        if previous is not None and previous.done:
+            previous = None
+        if previous is not None and self.policy.session_policy == "reject":
+            raise SessionBusy(session_id, previous.run_id)
+        record = RunRecord(
+            run_id=run_id or new_id("r"),
+            agent=entry.name,
+            session_id=session_id,
+            status="queued" if previous else "running",
+            input=input.messages,
+            metadata=metadata or {},
+        )
+        run = Run(record, input, detached=detached)
+        run.ctx = RunContext(
+            run_id=record.run_id,
+            agent=entry.name,
+            session_id=session_id,
+            emit=run.append,
+            history=lambda: self.store.get_messages(session_id),
+            sandbox=lambda: self._sandbox_for(entry, session_id),
+        )
+        self._runs[record.run_id] = run
+        self._session_tail[session_id] = run
+        await self.store.save_run(record)
+        run.task = asyncio.create_task(self._drive(run, entry, previous), name=record.run_id)
+        return run
+
+    async def _sandbox_for(self, entry: AgentEntry, session_id: str) -> Any:
+        if self.sandbox_provider is None:
+            raise RuntimeError("this host has no sandbox layer configured")
+        return await self.sandbox_provider(entry.sandbox, session_id)
+
+    async def _drive(self, run: Run, entry: AgentEntry, previous: Run | None) -> None:
+        ctx = run.ctx
+        assert ctx is not None
+        current_run.set(ctx)  # the task has its own context copy
+        try:
+            if previous is not None:
+                await previous.wait()
+                run.record.status = "running"
+            run.append(RunStarted(agent=entry.name, session_id=run.record.session_id))
+            default_message = "m_" + run.run_id[2:]
+            input_required = False
+            async for item in entry.adapter.run(run.input, ctx):
+                if isinstance(item, str):
+                    item = MessageDelta(message_id=default_message, text=item)
+                elif item.type in ("message.delta", "reasoning.delta") and not item.message_id:
+                    item.message_id = default_message
+                elif item.type in ("run.completed", "run.failed", "run.cancelled"):
+                    self._finish(run, item)
+                    return
+                elif item.type == "run.started":
+                    continue
+                input_required = input_required or isinstance(item, InputRequired)
+                run.append(item)
+            if ctx.cancelled.is_set():
+                self._finish(run, RunCancelled(reason=run._cancel_reason or "cancelled"))
+            else:
+                self._finish(run, RunCompleted(), input_required=input_required)
+        except asyncio.CancelledError:
+            self._finish(run, RunCancelled(reason=run._cancel_reason or "cancelled"))
+        except Exception as exc:
+            log.debug("run %s failed", run.run_id, exc_info=True)
+            self._finish(run, RunFailed(code=type(exc).__name__, message=str(exc) or repr(exc)))
+        finally:
+            if not run.done:  # e.g. BaseException
+                self._finish(run, RunFailed(code="internal_error", message="run ended abnormally"))
+            await self._persist(run)
+
+    def _finish(self, run: Run, terminal: Any, *, input_required: bool = False) -> None:
+        if run.done:
+            return
+        if isinstance(terminal, RunCompleted):
+            run.complete_open_messages()
+            if not terminal.output:
+                terminal.output = list(run._completed)
+            if terminal.usage is None:
+                terminal.usage = run._usage
+            run.record.status = "input_required" if input_required else "completed"
+            run.record.output = terminal.output
+            run.record.usage = terminal.usage
+        elif isinstance(terminal, RunFailed):
+            run.record.status = "failed"
+            run.record.error = {"code": terminal.code, "message": terminal.message}
+        else:
+            run.record.status = "cancelled"
+            run.record.output = list(run._completed)
+        run.record.finished_at = time.time()
+        run.append(terminal)
+        run._finished.set_result(None)
+        run._wake()
+        self._remember_finished(run)
+        record = run.record
+        log.info(
+            "run run_id=%s agent=%s session=%s status=%s duration_ms=%.1f",
+            record.run_id, record.agent, record.session_id, record.status,
+            (time.monotonic() - run.started_at) * 1000,
+        )
+
+    async def _persist(self, run: Run) -> None:
+        record = run.record
+        try:
+            if record.status in ("completed", "input_required"):
+                await self.store.append_messages(record.session_id, record.input + record.output)
+            await self.store.save_run(record)
+        except Exception:
+            log.exception("could not store run %s", record.run_id)
+
+    def _remember_finished(self, run: Run) -> None:
+        now = time.monotonic()
+        self._finished[run.run_id] = now
+        horizon = now - self.policy.run_ttl_seconds
+        while self._finished:
+            run_id, finished_at = next(iter(self._finished.items()))
+            if finished_at >= horizon and len(self._finished) <= self.policy.max_finished_runs:
+                break
+            self._finished.popitem(last=False)
+            gone = self._runs.pop(run_id, None)
+            if gone is not None and self._session_tail.get(gone.record.session_id) is gone:
+                del self._session_tail[gone.record.session_id]
+
+    # -- consume and cancel --------------------------------------------------------------
+
+    def subscribe(self, run_id: str, after: int = -1) -> Subscription:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise UnknownRun(run_id)
+        return Subscription(self, run, after)
+
+    def _on_abandoned(self, run: Run) -> None:
+        if not run.detached and self.policy.cancel_on_disconnect:
+            asyncio.get_running_loop().create_task(self.cancel(run.run_id, "client disconnected"))
+
+    async def cancel(self, run_id: str, reason: str = "cancelled by request") -> RunRecord:
+        """Stop the run's work and end it with ``run.cancelled`` within the grace period."""
+        run = self._runs.get(run_id)
+        if run is None:
+            return await self.record(run_id)  # raises UnknownRun when unknown
+        if run.done:
+            return run.record
+        run._cancel_reason = reason
+        assert run.ctx is not None and run.task is not None
+        run.ctx.cancelled.set()
+        run.task.cancel(reason)
+        done, _ = await asyncio.wait({run.task}, timeout=self.policy.cancel_grace_seconds)
+        if not done:
+            # The framework swallowed the cancellation: end the run anyway; its late events
+            # are dropped and the task is left to finish on its own.
+            log.warning("run %s did not stop within the grace period", run_id)
+            self._finish(run, RunCancelled(reason=reason))
+            await self._persist(run)
+        return run.record
+
+    async def close(self) -> None:
+        """Cancel every active run (host shutdown)."""
+        await asyncio.gather(
+            *(self.cancel(r.run_id, "host shutting down") for r in self.active()),
+            return_exceptions=True,
+        )
+
+
+__all__ = ["AgentEntry", "Run", "RunPolicy", "RunRegistry", "Subscription", "UsageEvent"]

@@ -1,0 +1,1 @@
+"""Sandboxes: where agents' tool calls run. (Placeholder until the sandbox layer lands.)"""

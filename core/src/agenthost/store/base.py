@@ -1,0 +1,83 @@
+"""What the host persists: session history, run records, and a small keyed space for frontends."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..adapter import NoOptions
+from ..events import Message, Usage
+
+RunStatus = Literal["queued", "running", "completed", "failed", "cancelled", "input_required"]
+FINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "input_required"})
+
+
+class RunRecord(BaseModel):
+    """A run's status and result, as kept after its events are gone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    agent: str
+    session_id: str
+    status: RunStatus = "queued"
+    created_at: float = Field(default_factory=time.time)
+    finished_at: float | None = None
+    input: list[Message] = Field(default_factory=list)
+    output: list[Message] = Field(default_factory=list)
+    usage: Usage | None = None
+    error: dict[str, str] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Store(ABC):
+    """Persistence for sessions, runs and frontend records (A2A tasks, stored responses).
+
+    The keyed space (``put``/``get``/``delete``/``scan``) holds JSON-able dicts under a
+    namespace a frontend chooses, so a frontend needs no schema of its own.
+    """
+
+    name: ClassVar[str]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: BaseModel | None = None):
+        self.options = options
+
+    async def open(self) -> None:
+        """Connect / create tables."""
+
+    async def close(self) -> None:
+        """Flush and release."""
+
+    @abstractmethod
+    async def append_messages(self, session_id: str, messages: list[Message]) -> None: ...
+
+    @abstractmethod
+    async def get_messages(self, session_id: str) -> list[Message]: ...
+
+    @abstractmethod
+    async def delete_session(self, session_id: str) -> None: ...
+
+    @abstractmethod
+    async def save_run(self, record: RunRecord) -> None: ...
+
+    @abstractmethod
+    async def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    @abstractmethod
+    async def put(self, namespace: str, key: str, value: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    async def get(self, namespace: str, key: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def delete(self, namespace: str, key: str) -> bool: ...
+
+    @abstractmethod
+    async def scan(
+        self, namespace: str, *, after: str | None = None, limit: int = 100
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Entries of a namespace in insertion order, after the key ``after``."""

@@ -1,0 +1,1 @@
+"""Test helpers and conformance suites that plugins subclass."""
