@@ -1,12 +1,12 @@
 """``AgentApp``: the programmatic API, a FastAPI app around one ``Host``.
 
-    app = AgentApp()
+app = AgentApp()
 
-    @app.agent("echo")
-    async def echo(text: str):
-        yield f"you said: {text}"
+@app.agent("echo")
+async def echo(text: str):
+    yield f"you said: {text}"
 
-    app.run()          # or: uvicorn mymodule:app
+app.run()          # or: uvicorn mymodule:app
 """
 
 from __future__ import annotations
@@ -73,8 +73,12 @@ class AgentApp(FastAPI):
 
         def decorate(target: F) -> F:
             self.host.add_agent(
-                name or getattr(target, "__name__", "agent"), target, adapter=adapter,
-                description=description, sandbox=sandbox, options=options,
+                name or getattr(target, "__name__", "agent"),
+                target,
+                adapter=adapter,
+                description=description,
+                sandbox=sandbox,
+                options=options,
             )
             return target
 
@@ -87,8 +91,13 @@ class AgentApp(FastAPI):
         default_host, default_port = split_listen(self.host.config.host.listen)
         host = host or default_host
         self.host.check_listen(host)
-        uvicorn.run(self, host=host, port=default_port if port is None else port,
-                    log_level=self.host.config.host.log_level, **uvicorn_kwargs)
+        uvicorn.run(
+            self,
+            host=host,
+            port=default_port if port is None else port,
+            log_level=self.host.config.host.log_level,
+            **uvicorn_kwargs,
+        )
 
 
 async def _problem_handler(request: Request, exc: HTTPProblem) -> JSONResponse:

@@ -75,10 +75,14 @@ def _serve(args: argparse.Namespace) -> int:
     host = Host(config)
     host.check_listen(host_addr)
     app = AgentApp(host=host)
-    print(f"agenthost: serving {', '.join(sorted(host.agents)) or 'no agents'} "
-          f"({config.source}) on http://{host_addr}:{port}", file=sys.stderr)
-    uvicorn.run(app, host=host_addr, port=port, log_level=config.host.log_level,
-                timeout_graceful_shutdown=5)
+    print(
+        f"agenthost: serving {', '.join(sorted(host.agents)) or 'no agents'} "
+        f"({config.source}) on http://{host_addr}:{port}",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        app, host=host_addr, port=port, log_level=config.host.log_level, timeout_graceful_shutdown=5
+    )
     return 0
 
 
@@ -97,8 +101,9 @@ def _run(args: argparse.Namespace) -> int:
     async def go() -> int:
         await host.startup()
         try:
-            run_input = RunInput(agent=agent, messages=[Message.text(args.message)],
-                                 session_id=args.session)
+            run_input = RunInput(
+                agent=agent, messages=[Message.text(args.message)], session_id=args.session
+            )
             run = await host.runs.start(run_input)
             async with host.runs.subscribe(run.run_id) as sub:
                 async for batch in sub:
@@ -140,13 +145,20 @@ def _plugins(args: argparse.Namespace) -> int:
     report = []
     for info in plugins.info():
         components = []
-        for kind, registered in plugins.components.items():
+        for _kind, registered in plugins.components.items():
             for component in registered.values():
                 if component.plugin != info.name:
                     continue
                 components.append(_describe_component(component))
-        report.append({"name": info.name, "distribution": info.distribution,
-                       "version": info.version, "hooks": info.hooks, "components": components})
+        report.append(
+            {
+                "name": info.name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "hooks": info.hooks,
+                "components": components,
+            }
+        )
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -180,7 +192,9 @@ def _describe_component(component: Any) -> dict[str, Any]:
     if model is not None:
         options = {}
         for key, field in model.model_fields.items():
-            spec: dict[str, Any] = {"type": getattr(field.annotation, "__name__", str(field.annotation))}
+            spec: dict[str, Any] = {
+                "type": getattr(field.annotation, "__name__", str(field.annotation))
+            }
             if not field.is_required():
                 default = field.get_default(call_default_factory=True)
                 try:
@@ -210,8 +224,10 @@ def _check(args: argparse.Namespace) -> int:
             try:
                 load_object(agent.target)
             except Exception as exc:
-                problems.append(f"{path}: agents.{name}.target: cannot import "
-                                f"{agent.target!r}: {type(exc).__name__}: {exc}")
+                problems.append(
+                    f"{path}: agents.{name}.target: cannot import "
+                    f"{agent.target!r}: {type(exc).__name__}: {exc}"
+                )
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -221,7 +237,7 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-STARTER = '''\
+STARTER = """\
 # agenthost.toml — what this host serves. Run `agenthost check` to validate it,
 # `agenthost plugins` to see every installed component and its options.
 
@@ -247,7 +263,7 @@ backend = "local"
 
 [store]
 backend = "memory"                    # or "sqlite" with path = "agenthost.db"
-'''
+"""
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -266,8 +282,12 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
     commands = Commands(sub)
 
     def serve_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("target", nargs="?", help="config file or module:attribute (default: "
-                       "./agenthost.toml, else the embedded demo)")
+        p.add_argument(
+            "target",
+            nargs="?",
+            help="config file or module:attribute (default: "
+            "./agenthost.toml, else the embedded demo)",
+        )
         p.add_argument("--host", help="listen address (default from config: 127.0.0.1)")
         p.add_argument("--port", type=int, help="listen port (default from config: 8000)")
         p.add_argument("--name", help="agent name for a module:attribute target")
@@ -281,8 +301,11 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
 
     def plugins_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true")
-        p.add_argument("--requirements", action="store_true",
-                       help="print pip requirements pinning the installed plugins")
+        p.add_argument(
+            "--requirements",
+            action="store_true",
+            help="print pip requirements pinning the installed plugins",
+        )
 
     def check_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("config", nargs="?", help="config file (default ./agenthost.toml)")

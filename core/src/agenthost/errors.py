@@ -1,12 +1,12 @@
 """Exceptions agenthost raises.
 
-    AgentHostError
-    ├── ConfigError            (a config problem: file, key, what was expected)
-    ├── PluginError            (a plugin or component cannot be found or loaded)
-    ├── UnknownAgent           (no agent of that name)
-    ├── UnknownRun             (no run of that id)
-    ├── SessionBusy            (a run is already active on the session and the policy rejects)
-    └── SandboxError           (defined in agenthost.sandbox)
+AgentHostError
+├── ConfigError            (a config problem: file, key, what was expected)
+├── PluginError            (a plugin or component cannot be found or loaded)
+├── UnknownAgent           (no agent of that name)
+├── UnknownRun             (no run of that id)
+├── SessionBusy            (a run is already active on the session and the policy rejects)
+└── SandboxError           (defined in agenthost.sandbox)
 """
 
 from __future__ import annotations

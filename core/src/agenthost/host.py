@@ -53,8 +53,11 @@ class Host:
         self.runs = RunRegistry(self.agents, self.store, policy, self.sandboxes.for_session)
         for name, section in self.config.agents.items():
             self.add_agent(
-                name, load_object(section.target), adapter=section.adapter,
-                description=section.description, sandbox=section.sandbox,
+                name,
+                load_object(section.target),
+                adapter=section.adapter,
+                description=section.description,
+                sandbox=section.sandbox,
                 options=section.options,
             )
         self.frontends = [self._build_frontend(n) for n in self.config.frontend_names(self.plugins)]
@@ -111,7 +114,11 @@ class Host:
         cls: type[Adapter] = component.load()
         if not isinstance(options, BaseModel):
             options, problems = validate_options(
-                self.plugins, "adapter", adapter_name, dict(options or {}), self.config.source,
+                self.plugins,
+                "adapter",
+                adapter_name,
+                dict(options or {}),
+                self.config.source,
                 f"agents.{name}.options",
             )
             if problems:
@@ -172,10 +179,12 @@ class Host:
                 log.info("no API keys configured: listening on loopback (%s) only", host)
             return
         if not self.api_keys and not self.config.host.allow_public_without_keys:
-            raise ConfigError([
-                f"{self.config.source}: host.listen: refusing to listen on {host} with no "
-                "API keys; configure host.api_keys or set host.allow_public_without_keys = true"
-            ])
+            raise ConfigError(
+                [
+                    f"{self.config.source}: host.listen: refusing to listen on {host} with no "
+                    "API keys; configure host.api_keys or set host.allow_public_without_keys = true"
+                ]
+            )
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -188,8 +197,11 @@ class Host:
             if inspect.isawaitable(result):
                 await result
         self.ready = True
-        log.info("agenthost ready: agents=%s frontends=%s", sorted(self.agents),
-                 [f.name for f in self.frontends])
+        log.info(
+            "agenthost ready: agents=%s frontends=%s",
+            sorted(self.agents),
+            [f.name for f in self.frontends],
+        )
 
     async def shutdown(self) -> None:
         self.ready = False

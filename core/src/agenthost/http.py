@@ -13,8 +13,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class HTTPProblem(Exception):
     """Raise from a handler to answer ``status`` with a JSON error body naming the problem."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -23,8 +30,14 @@ class HTTPProblem(Exception):
         self.code = code
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type,
-                          "param": self.param, "code": self.code}}
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
 
 
 def error_response(status: int, message: str, **kw: Any) -> JSONResponse:
@@ -36,15 +49,20 @@ async def read_json(request: Request) -> Any:
     """The request's JSON body, or an HTTPProblem (415 wrong type, 400 malformed)."""
     ctype = request.headers.get("content-type", "")
     if ctype and "json" not in ctype.split(";")[0]:
-        raise HTTPProblem(415, f"content type must be application/json, got {ctype!r}",
-                          code="unsupported_media_type")
+        raise HTTPProblem(
+            415,
+            f"content type must be application/json, got {ctype!r}",
+            code="unsupported_media_type",
+        )
     body = await request.body()
     if not body:
         raise HTTPProblem(400, "request body is empty; expected a JSON object", code="empty_body")
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HTTPProblem(400, f"request body is not valid JSON: {exc}", code="invalid_json") from None
+        raise HTTPProblem(
+            400, f"request body is not valid JSON: {exc}", code="invalid_json"
+        ) from None
 
 
 class BodyLimitMiddleware:

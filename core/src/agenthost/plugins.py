@@ -43,8 +43,11 @@ def load_object(path: str) -> Any:
     module_name, _, attr = path.rpartition(":")
     if not module_name or not attr:
         raise PluginError(f"{path!r} is not of the form 'module:attribute'")
-    obj: Any = _import_file(module_name) if module_name.endswith(".py") else (
-        importlib.import_module(module_name))
+    obj: Any = (
+        _import_file(module_name)
+        if module_name.endswith(".py")
+        else (importlib.import_module(module_name))
+    )
     for name in attr.split("."):
         obj = getattr(obj, name)
     return obj
@@ -155,7 +158,10 @@ class Plugins:
                 plugin_name = self.pm.get_name(impl.plugin) or "?"
 
                 def register(
-                    name: str, target: Any, _kind: Kind = kind, _plugin: str = plugin_name,
+                    name: str,
+                    target: Any,
+                    _kind: Kind = kind,
+                    _plugin: str = plugin_name,
                     **details: Any,
                 ) -> None:
                     existing = self.components[_kind].get(name)

@@ -110,7 +110,9 @@ class Run:
 
     def complete_open_messages(self) -> None:
         for message_id, chunks in list(self._open_text.items()):
-            message = Message(id=message_id, role="assistant", parts=[TextPart(text="".join(chunks))])
+            message = Message(
+                id=message_id, role="assistant", parts=[TextPart(text="".join(chunks))]
+            )
             self.append(MessageCompleted(message=message))
 
     # -- consuming ----------------------------------------------------------------------
@@ -335,7 +337,10 @@ class RunRegistry:
         record = run.record
         log.info(
             "run run_id=%s agent=%s session=%s status=%s duration_ms=%.1f",
-            record.run_id, record.agent, record.session_id, record.status,
+            record.run_id,
+            record.agent,
+            record.session_id,
+            record.status,
             (time.monotonic() - run.started_at) * 1000,
         )
 

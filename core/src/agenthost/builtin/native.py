@@ -72,14 +72,19 @@ class NativeFrontend(Frontend):
 
     def _auth(self, request: Request) -> None:
         if not self.host.authorized(request):
-            raise HTTPProblem(401, "missing or invalid API key (Authorization: Bearer ...)",
-                              type="authentication_error", code="invalid_api_key")
+            raise HTTPProblem(
+                401,
+                "missing or invalid API key (Authorization: Bearer ...)",
+                type="authentication_error",
+                code="invalid_api_key",
+            )
 
     def _agent_info(self, name: str) -> dict[str, Any]:
         entry = self.host.agents.get(name)
         if entry is None:
-            raise HTTPProblem(404, str(UnknownAgent(name, sorted(self.host.agents))),
-                              code="unknown_agent")
+            raise HTTPProblem(
+                404, str(UnknownAgent(name, sorted(self.host.agents))), code="unknown_agent"
+            )
         info = entry.adapter.describe().model_dump()
         info["name"] = name
         return info
@@ -105,8 +110,12 @@ class NativeFrontend(Frontend):
             raise _validation_problem(exc) from None
         messages = body.messages or [Message.text(body.input or "")]
         run_input = RunInput(
-            agent=name, messages=messages, session_id=body.session_id, user_id=body.user_id,
-            instructions=body.instructions, metadata=body.metadata,
+            agent=name,
+            messages=messages,
+            session_id=body.session_id,
+            user_id=body.user_id,
+            instructions=body.instructions,
+            metadata=body.metadata,
         )
         try:
             run = await self.host.runs.start(run_input, detached=body.background)
@@ -140,13 +149,21 @@ class NativeFrontend(Frontend):
         try:
             after = int(raw_after)
         except ValueError:
-            raise HTTPProblem(400, f"after: {raw_after!r} is not an integer seq",
-                              param="after", code="invalid_param") from None
+            raise HTTPProblem(
+                400,
+                f"after: {raw_after!r} is not an integer seq",
+                param="after",
+                code="invalid_param",
+            ) from None
         run = self.host.runs.get(run_id)
         if run is None:
             await self._known_or_404(run_id)
-            raise HTTPProblem(410, f"the events of run {run_id!r} are no longer kept; "
-                                   f"GET /runs/{run_id} has its final record", code="events_expired")
+            raise HTTPProblem(
+                410,
+                f"the events of run {run_id!r} are no longer kept; "
+                f"GET /runs/{run_id} has its final record",
+                code="events_expired",
+            )
         return sse_response(self._frames(run, after), headers={"X-Run-Id": run_id})
 
     async def _known_or_404(self, run_id: str) -> None:

@@ -32,10 +32,13 @@ class ServerHandle:
 
 
 @contextmanager
-def running_server(app: Any, *, host: str = "127.0.0.1", startup_timeout: float = 30) -> Iterator[ServerHandle]:
+def running_server(
+    app: Any, *, host: str = "127.0.0.1", startup_timeout: float = 30
+) -> Iterator[ServerHandle]:
     """Serve ``app`` until the block ends; the server shuts down (lifespan included) after."""
-    config = uvicorn.Config(app, host=host, port=0, log_level="warning", lifespan="on",
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, host=host, port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=5
+    )
     server = uvicorn.Server(config)
     loop_box: dict[str, asyncio.AbstractEventLoop] = {}
     failure: list[BaseException] = []
