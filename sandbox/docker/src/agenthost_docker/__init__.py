@@ -1,0 +1,1 @@
+"""agenthost sandbox backend on Docker."""

@@ -1,0 +1,1 @@
+"""Registers the `docker` sandbox backend."""
