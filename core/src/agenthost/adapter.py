@@ -64,6 +64,9 @@ class Adapter(ABC):
     def describe(self) -> AgentInfo:
         return AgentInfo(name=self.agent_name, description=self.description, framework=self.name)
 
+    async def aclose(self) -> None:
+        """Release what the adapter opened (connections, threads); called at host shutdown."""
+
     @abstractmethod
     def run(self, input: RunInput, ctx: RunContext) -> AsyncIterator[Event | str]:
         """Run one turn; an async generator of events."""

@@ -15,6 +15,7 @@ from .events import Message
 
 if TYPE_CHECKING:
     from .sandbox.api import Sandbox
+    from .store import Store
 
 
 class RunContext:
@@ -30,12 +31,14 @@ class RunContext:
         history: Callable[[], Awaitable[list[Message]]],
         sandbox: Callable[[], Awaitable[Sandbox]],
         options: dict[str, Any] | None = None,
+        store: Store | None = None,
     ) -> None:
         self.run_id = run_id
         self.agent = agent
         self.session_id = session_id
         self.cancelled = asyncio.Event()
         self.options = options or {}
+        self.store = store  # the host's store: adapters ask it where to keep framework state
         self._emit = emit
         self._history = history
         self._sandbox = sandbox

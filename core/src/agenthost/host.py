@@ -211,5 +211,10 @@ class Host:
                 await result
         for frontend in self.frontends:
             await frontend.shutdown()
+        for entry in self.agents.values():
+            try:
+                await entry.adapter.aclose()
+            except Exception:
+                log.exception("adapter of agent %r failed to close", entry.name)
         await self.sandboxes.close()
         await self.store.close()

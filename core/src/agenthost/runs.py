@@ -262,6 +262,7 @@ class RunRegistry:
             emit=run.append,
             history=lambda: self.store.get_messages(session_id),
             sandbox=lambda: self._sandbox_for(entry, session_id),
+            store=self.store,
         )
         self._runs[record.run_id] = run
         self._session_tail[session_id] = run

@@ -52,6 +52,11 @@ class Store(ABC):
     async def close(self) -> None:
         """Flush and release."""
 
+    def state_path(self, component: str) -> str | None:
+        """A file where ``component`` (e.g. an adapter) may keep its own state beside this
+        store's; None when this store keeps nothing on disk (then keep it in memory)."""
+        return None
+
     @abstractmethod
     async def append_messages(self, session_id: str, messages: list[Message]) -> None: ...
 

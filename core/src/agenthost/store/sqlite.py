@@ -10,6 +10,7 @@ import asyncio
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -62,6 +63,12 @@ class SqliteStore(Store):
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(sql, rows)
+
+    def state_path(self, component: str) -> str | None:
+        if self.path == ":memory:" or self.path.startswith("file::memory:"):
+            return None
+        path = Path(self.path)
+        return str(path.with_name(f"{path.stem}.{component}{path.suffix or '.db'}"))
 
     async def open(self) -> None:
         await self._call(self._connect)
