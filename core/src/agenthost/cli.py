@@ -159,11 +159,15 @@ def _plugins(args: argparse.Namespace) -> int:
                 "components": components,
             }
         )
+    for name, why in plugins.failed.items():
+        report.append({"name": name, "distribution": None, "version": None, "hooks": [],
+                       "components": [], "error": why})
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     for plugin in report:
-        print(f"{plugin['name']}  ({plugin['distribution']} {plugin['version']})")
+        print(f"{plugin['name']}  ({plugin['distribution']} {plugin['version']})"
+              + (f"  FAILED TO LOAD: {plugin['error']}" if "error" in plugin else ""))
         for c in plugin["components"]:
             print(f"  {c['kind']}: {c['name']}" + (f"  [{c['error']}]" if "error" in c else ""))
             for key in ("versions", "requirements", "isolation"):
@@ -217,6 +221,7 @@ def _check(args: argparse.Namespace) -> int:
         config = load_config(path)
         plugins = Plugins()
         problems = check_config(config, plugins)
+        problems += [f"plugin {n!r} failed to load: {why}" for n, why in plugins.failed.items()]
     except ConfigError as exc:
         problems = exc.problems
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as md
 import importlib.util
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from pydantic import BaseModel
 
 from . import hookspecs
 from .errors import PluginError
+
+log = logging.getLogger("agenthost.plugins")
 
 Kind = Literal["adapter", "frontend", "sandbox_backend", "store"]
 KINDS: tuple[Kind, ...] = ("adapter", "frontend", "sandbox_backend", "store")
@@ -82,7 +85,7 @@ class Component:
         if isinstance(self.target, str):
             try:
                 self.target = load_object(self.target)
-            except ImportError as exc:
+            except Exception as exc:
                 raise PluginError(
                     f"{self.kind} {self.name!r} of plugin {self.plugin!r} cannot be imported: {exc}"
                 ) from exc
@@ -116,6 +119,7 @@ class Plugins:
         self.pm.add_hookspecs(hookspecs)
         self._dists: dict[str, tuple[str | None, str | None]] = {}
         self.components: dict[Kind, dict[str, Component]] = {kind: {} for kind in KINDS}
+        self.failed: dict[str, str] = {}  # plugin name -> why it did not load
         allow = _split_env("AGENTHOST_LOAD_PLUGINS")
         block = _split_env("AGENTHOST_DISABLE_PLUGINS") or set()
         for module_name in BUILTIN_PLUGINS:
@@ -136,12 +140,17 @@ class Plugins:
                 continue
             if self.pm.get_plugin(ep.name) is not None:
                 continue
+            dist = ep.dist
             try:
                 plugin = ep.load()
             except Exception as exc:
-                raise PluginError(f"plugin {ep.name!r} failed to load: {exc}") from exc
+                # One broken plugin must not take the host down: record it, and let
+                # `agenthost check` / `agenthost plugins` report it.
+                self.failed[ep.name] = f"{type(exc).__name__}: {exc}"
+                log.warning("plugin %r (%s) failed to load: %s", ep.name,
+                            dist.name if dist else "?", self.failed[ep.name])
+                continue
             self.pm.register(plugin, name=ep.name)
-            dist = ep.dist
             self._dists[ep.name] = (dist.name, dist.version) if dist else (None, None)
 
     def register_plugin(self, plugin: Any, name: str) -> None:

@@ -1,0 +1,114 @@
+"""The ``agenthost`` command as a user runs it: real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def agenthost(*args: str, cwd: Path = ROOT, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "agenthost.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60, env=os.environ, **kw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(proc: subprocess.Popen[str], url: str) -> None:
+    """Read the server's log until uvicorn says it is up (no sleeps)."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "Uvicorn running on" in line:
+            return
+    raise AssertionError(f"server exited with {proc.wait()} before it was ready at {url}")
+
+
+@pytest.fixture
+def serve() -> Iterator[object]:
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> str:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agenthost.cli", "serve", *args, "--port", str(port)],
+            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(proc, url)
+        return url
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_serve_embedded_default_streams_the_demo(serve) -> None:  # type: ignore[no-untyped-def]
+    url = serve()
+    assert [a["name"] for a in httpx.get(f"{url}/agents").json()["agents"]] == ["demo"]
+    with httpx.stream("POST", f"{url}/agents/demo/runs", json={"input": "hi"}, timeout=30) as r:
+        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+    deltas = [e["text"] for e in events if e["type"] == "message.delta"]
+    assert len(deltas) > 10  # token by token
+    assert "agenthost demo agent" in "".join(deltas)
+    assert events[-1]["type"] == "run.completed"
+
+
+def test_serve_module_attr_names_the_agent_after_the_attribute(serve) -> None:  # type: ignore[no-untyped-def]
+    url = serve("tests.core.agents:echo")
+    assert [a["name"] for a in httpx.get(f"{url}/agents").json()["agents"]] == ["echo"]
+    url = serve("tests/core/agents.py:sync_upper", "--name", "shout")
+    body = httpx.post(f"{url}/agents/shout/runs", json={"input": "hey", "stream": False},
+                      timeout=30).json()
+    assert body["run"]["output"][0]["parts"][0]["text"] == "HEY"
+
+
+def test_run_streams_to_the_terminal() -> None:
+    result = agenthost("run", "tests.core.agents:echo", "one two three")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "one two three"
+
+
+def test_run_reports_a_failed_agent() -> None:
+    result = agenthost("run", "tests.core.agents:boom", "x")
+    assert result.returncode == 1
+    assert "[run.failed ValueError] the agent broke on purpose" in result.stderr
+
+
+def test_init_writes_a_config_that_checks(tmp_path: Path) -> None:
+    assert agenthost("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "agenthost.toml").exists()
+    assert agenthost("init", cwd=tmp_path).returncode == 1  # never overwrites silently
+    result = agenthost("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_plugins_lists_components_and_options() -> None:
+    report = json.loads(agenthost("plugins", "--json").stdout)
+    native = next(p for p in report if p["name"] == "native")
+    assert native["distribution"] == "agenthost"
+    components = {(c["kind"], c["name"]): c for c in native["components"]}
+    assert components[("store", "sqlite")]["options"]["path"]["default"] == "agenthost.db"
+    assert ("frontend", "native") in components
+    assert "register_adapters" in native["hooks"]
+
+
+def test_errors_are_one_clear_line_not_a_traceback() -> None:
+    result = agenthost("serve", "no_such_module_xyz:agent")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "no_such_module_xyz" in result.stderr

@@ -1,0 +1,109 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agenthost.config import check_config, load_config, parse_config
+from agenthost.errors import ConfigError
+from agenthost.host import Host
+from agenthost.plugins import Plugins
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "agenthost.toml"
+    path.write_text(text)
+    return path
+
+
+def check(path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AGENTHOST_LOAD_PLUGINS": ""}  # core alone: built-ins only
+    return subprocess.run([sys.executable, "-m", "agenthost.cli", "check", str(path)],
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_unknown_key_is_named_with_file_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[host]\nlisten = "127.0.0.1:1"\nlistne = "x"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [f"{path}: host.listne: unknown key"]
+
+
+def test_inline_secret_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"host.api_keys.*env"):
+        parse_config({"host": {"api_keys": ["sk-inline"]}})
+
+
+def test_missing_secret_env_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENTHOST_TEST_KEY", raising=False)
+    config = parse_config({"host": {"api_keys": [{"env": "AGENTHOST_TEST_KEY"}]}}, "c.toml")
+    assert check_config(config, Plugins(load_entry_points=False)) == [
+        "c.toml: host.api_keys: environment variable 'AGENTHOST_TEST_KEY' is not set"
+    ]
+
+
+def test_component_options_are_validated() -> None:
+    config = parse_config({"store": {"backend": "sqlite", "pth": "x.db"}}, "c.toml")
+    assert check_config(config, Plugins(load_entry_points=False)) == ["c.toml: store.pth: unknown key"]
+
+
+def test_missing_plugin_and_unservable_version_and_pins(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[host]
+requires = ["agenthost>=99", "agenthost-nonexistent>=1"]
+
+[agents.a]
+target = "tests.core.agents:echo"
+adapter = "crewai"
+
+[frontends.native]
+versions = ["7"]
+
+[frontends.carrier-pigeon]
+""")
+    result = check(path)
+    assert result.returncode == 1
+    err = result.stderr
+    assert f"{path}: host.requires: 'agenthost>=99': installed agenthost is" in err
+    assert "agenthost-nonexistent is not installed" in err
+    assert f"{path}: agents.a.options: no adapter named 'crewai'" in err
+    assert f"{path}: frontends.native.versions: version '7' cannot be served" in err
+    assert f"{path}: frontends.carrier-pigeon: no frontend named 'carrier-pigeon'" in err
+    assert "5 problem(s)" in err
+
+
+def test_check_reports_an_unimportable_target(tmp_path: Path) -> None:
+    path = write(tmp_path, '[agents.a]\ntarget = "no_such_module_xyz:agent"\n')
+    result = check(path)
+    assert result.returncode == 1
+    assert "agents.a.target: cannot import 'no_such_module_xyz:agent'" in result.stderr
+
+
+def test_valid_config_passes_check(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[host]
+requires = ["agenthost>=0.1"]
+[agents.echo]
+target = "tests.core.agents:echo"
+[frontends.native]
+versions = ["1"]
+[store]
+backend = "sqlite"
+path = "x.db"
+""")
+    result = check(path)
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
+
+
+def test_host_refuses_to_start_on_a_bad_config() -> None:
+    with pytest.raises(ConfigError, match="no store named 'redis"):
+        Host(parse_config({"store": {"backend": "redis"}}))
+
+
+def test_public_listen_without_keys_is_refused() -> None:
+    host = Host(parse_config({"host": {"listen": "0.0.0.0:8000"}}))
+    with pytest.raises(ConfigError, match="refusing to listen on 0.0.0.0"):
+        host.check_listen("0.0.0.0")
+    host.check_listen("127.0.0.1")
