@@ -10,7 +10,10 @@ Events are built by adapters without ``run_id`` and ``seq``; the run registry st
 from __future__ import annotations
 
 import base64
+import binascii
 import builtins
+import mimetypes
+import urllib.parse
 import uuid
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -60,6 +63,36 @@ class FilePart(_Model):
     @field_serializer("bytes")
     def _encode(self, value: builtins.bytes | None) -> str | None:
         return None if value is None else base64.b64encode(value).decode("ascii")
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, name: str | None = None, mime_type: str | None = None
+    ) -> FilePart:
+        """A file from a URL: ``data:`` URLs are decoded to bytes, http(s) URLs kept as ``uri``.
+
+        Raises ValueError for a malformed data URL or another scheme (``file:`` and the like
+        would let a client point an agent at the host's own files).
+        """
+        if url.startswith("data:"):
+            header, sep, payload = url[5:].partition(",")
+            if not sep:
+                raise ValueError("malformed data URL: no ',' before the data")
+            meta = header.split(";")
+            try:
+                data = (
+                    base64.b64decode(payload, validate=True)
+                    if "base64" in meta[1:]
+                    else urllib.parse.unquote_to_bytes(payload)
+                )
+            except binascii.Error as exc:
+                raise ValueError(f"malformed data URL: {exc}") from None
+            mime = meta[0] or mime_type or "text/plain"
+            return cls(name=name, mime_type=mime, bytes=data)
+        scheme = url.partition(":")[0].lower()
+        if scheme not in ("http", "https"):
+            raise ValueError(f"unsupported URL scheme {scheme!r}: use http(s) or a data: URL")
+        guessed = mimetypes.guess_type(url)[0]
+        return cls(name=name, mime_type=mime_type or guessed or "application/octet-stream", uri=url)
 
 
 Part: TypeAlias = Annotated[TextPart | DataPart | FilePart, Field(discriminator="type")]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
+from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from .adapter import NoOptions
+from .http import HTTPProblem
 
 if TYPE_CHECKING:
     from .host import Host
@@ -34,6 +36,16 @@ class Frontend:
 
     def routes(self) -> list[BaseRoute]:
         return []
+
+    def authorize(self, request: Request) -> None:
+        """Raise a 401 HTTPProblem unless the request bears a configured API key (or none are)."""
+        if not self.host.authorized(request):
+            raise HTTPProblem(
+                401,
+                "missing or invalid API key; send it as 'Authorization: Bearer <key>'",
+                type="invalid_request_error",
+                code="invalid_api_key",
+            )
 
     async def startup(self) -> None:
         """Called once before serving (open clients, warn about config)."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+T = TypeVar("T")
 
 
 class HTTPProblem(Exception):
@@ -63,6 +69,44 @@ async def read_json(request: Request) -> Any:
         raise HTTPProblem(
             400, f"request body is not valid JSON: {exc}", code="invalid_json"
         ) from None
+
+
+def validation_problem(exc: ValidationError, prefix: str = "") -> HTTPProblem:
+    """A 400 naming the first invalid field of a request body (``param`` is its dotted path)."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "") or "body"
+    msg = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+    return HTTPProblem(400, f"{field}: {msg}", param=field, code="invalid_body")
+
+
+async def until_disconnected(request: Request) -> None:
+    """Return once the client has gone away. Call only after the body has been read."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def unless_disconnected(request: Request, awaitable: Awaitable[T]) -> tuple[bool, T | None]:
+    """Await ``awaitable`` unless the client disconnects first, in which case it is cancelled.
+
+    Returns ``(True, result)``, or ``(False, None)`` when the client went away. A handler that
+    holds a run subscription inside ``awaitable`` thereby cancels a client-owned run on
+    disconnect, as a streaming response does.
+    """
+    work = asyncio.ensure_future(awaitable)
+    watch = asyncio.ensure_future(until_disconnected(request))
+    try:
+        await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        work.cancel()
+        watch.cancel()
+        raise
+    watch.cancel()
+    if work.done():
+        return True, work.result()
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await work
+    return False, None
 
 
 class BodyLimitMiddleware:
