@@ -1,0 +1,396 @@
+"""The ``responses`` frontend: the OpenAI Responses API over the host's runs.
+
+    POST   /v1/responses                      create: JSON, SSE (stream), or at once (background)
+    GET    /v1/responses/{id}                 retrieve; ?stream=true replays, then follows
+    DELETE /v1/responses/{id}                 delete a stored response (cancels it if running)
+    POST   /v1/responses/{id}/cancel          cancel a background response
+    GET    /v1/responses/{id}/input_items     the input messages of a stored response
+
+``model`` names the agent; a response is one run (the response id is the run id);
+``previous_response_id`` and ``conversation`` map to the run's session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from agenthost.errors import SessionBusy
+from agenthost.events import RunInput
+from agenthost.frontend import Frontend
+from agenthost.http import HTTPProblem, read_json, unless_disconnected
+from agenthost.runs import Run
+from agenthost.sse import sse_response
+from agenthost.versions import check_pin
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .items import input_items_page
+from .request import POLICY, CreateBody, parse_create, parse_input
+from .view import ResponseView, events_of
+
+# The openai SDK versions whose types this frontend's tests validate every event and body with.
+VALIDATED = ">=3.51.0,<3.52"
+RESPONSES = "responses"  # store namespace: response id -> stored response
+TAILS = "responses.tails"  # store namespace: session id -> its latest stored response id
+
+
+class ResponsesOptions(BaseModel):
+    """Options of ``[frontends.responses]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    openai: str | None = Field(
+        default=None,
+        description="openai SDK range your clients use (e.g. '>=3.51,<3.52'); "
+        "`agenthost check` fails unless this plugin is validated for all of it",
+    )
+    ignore_params: list[str] = Field(
+        default_factory=list,
+        description="parameters to accept and ignore even though they would change the answer",
+    )
+    code_tools: list[str] = Field(
+        default_factory=lambda: ["run_python"],
+        description="tool names shown as code_interpreter_call items (others: mcp_call)",
+    )
+
+    @field_validator("openai")
+    @classmethod
+    def _covered(cls, value: str | None) -> str | None:
+        return check_pin("openai", value, VALIDATED)
+
+    @field_validator("ignore_params")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(POLICY))
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not a parameter the policy refuses "
+                f"(those are: {', '.join(sorted(POLICY))})"
+            )
+        return value
+
+
+@dataclass
+class _Found:
+    """A response the client may see: a run still in memory, or only its stored record."""
+
+    id: str
+    session_id: str
+    background: bool
+    run: Run | None = None
+    stored: dict[str, Any] | None = None
+
+
+class ResponsesFrontend(Frontend):
+    """The OpenAI Responses API."""
+
+    name = "responses"
+    versions = ("v1",)
+    requirements = {"openai": VALIDATED}
+    Options = ResponsesOptions
+
+    def __init__(self, host: Any, options: BaseModel | None, versions: tuple[str, ...] = ()):
+        super().__init__(host, options or ResponsesOptions(), versions)
+        opts = self.options
+        assert isinstance(opts, ResponsesOptions)
+        self._ignored = frozenset(opts.ignore_params)
+        self._code_tools = frozenset(opts.code_tools)
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/v1/responses", self.create, methods=["POST"]),
+            Route("/v1/responses/{response_id}", self.retrieve, methods=["GET"]),
+            Route("/v1/responses/{response_id}", self.delete, methods=["DELETE"]),
+            Route("/v1/responses/{response_id}/cancel", self.cancel, methods=["POST"]),
+            Route("/v1/responses/{response_id}/input_items", self.input_items, methods=["GET"]),
+        ]
+
+    async def shutdown(self) -> None:
+        # runs were cancelled before this: let their final records reach the store
+        if self._pending:
+            await asyncio.wait(self._pending, timeout=5)
+
+    # -- create --------------------------------------------------------------------------
+
+    async def create(self, request: Request) -> Response:
+        self.authorize(request)
+        body = parse_create(await read_json(request), self._ignored)
+        if body.model not in self.host.agents:
+            raise _no_model(body.model)
+        messages = parse_input(body.input)
+        session_id = await self._session(body)
+        response_id = "resp_" + uuid.uuid4().hex
+        store = body.store is not False
+        background = bool(body.background)
+        conversation = body.conversation_id
+        base = {
+            "id": response_id,
+            "object": "response",
+            "created_at": int(time.time()),
+            "model": body.model,
+            "instructions": body.instructions,
+            "metadata": body.metadata or {},
+            "previous_response_id": body.previous_response_id,
+            "conversation": {"id": conversation} if conversation else None,
+            "background": background,
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "text": {"format": {"type": "text"}},
+            "truncation": "disabled",
+            "user": body.user,
+            "safety_identifier": body.safety_identifier,
+        }
+        run_input = RunInput(
+            agent=body.model,
+            messages=messages,
+            session_id=session_id,
+            user_id=body.safety_identifier or body.user,
+            instructions=body.instructions,
+            metadata=dict(body.metadata or {}),
+        )
+        meta = {"base": base, "store": store, "background": background}
+        try:
+            run = await self.host.runs.start(
+                run_input, detached=background, run_id=response_id, metadata={RESPONSES: meta}
+            )
+        except SessionBusy as exc:
+            raise HTTPProblem(
+                409,
+                f"{exc}; a conversation runs one response at a time",
+                param="conversation" if conversation else "previous_response_id",
+                code="conversation_busy",
+            ) from None
+        if store:
+            task = asyncio.get_running_loop().create_task(self._store_when_done(run))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        if body.stream:
+            return sse_response(self._frames(run, -1), headers={"X-Run-Id": run.run_id})
+        if background:
+            return JSONResponse(self._view(run).response())
+        finished, _ = await unless_disconnected(request, self._drain(run))
+        if not finished:
+            return Response(status_code=499)  # nobody is listening; the run was cancelled
+        return JSONResponse(self._view(run).response())
+
+    async def _session(self, body: CreateBody) -> str | None:
+        """The session the new response continues, checking it can continue it."""
+        if body.conversation_id is not None:
+            return body.conversation_id  # a conversation id is created on first use
+        previous = body.previous_response_id
+        if previous is None:
+            return None
+        found = await self._find(previous)
+        if found is None:
+            raise HTTPProblem(
+                404,
+                f"previous_response_id: no stored response {previous!r}",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        tail = self.host.runs.session_run(found.session_id)
+        if tail is not None:
+            latest: str | None = tail.run_id
+        else:
+            latest = (await self.host.store.get(TAILS, found.session_id) or {}).get("response_id")
+        if latest is not None and latest != previous:
+            if tail is not None and not tail.done:
+                raise HTTPProblem(
+                    409,
+                    f"previous_response_id: {latest!r} is still in progress in this conversation",
+                    param="previous_response_id",
+                    code="conversation_busy",
+                )
+            raise HTTPProblem(
+                400,
+                f"previous_response_id: {previous!r} is not the latest response of its "
+                f"conversation (that is {latest!r}); the agent keeps one history per "
+                "conversation, so branching from an earlier response is not supported",
+                param="previous_response_id",
+                code="unsupported_branch",
+            )
+        return found.session_id
+
+    # -- views of a run ------------------------------------------------------------------
+
+    def _view(self, run: Run, *, stream: bool = False, after: int = -1) -> ResponseView:
+        """A view of ``run``; fed with every event so far unless streaming (the caller feeds)."""
+        meta = run.record.metadata[RESPONSES]
+        view = ResponseView(
+            meta["base"],
+            code_tools=self._code_tools,
+            server_label=run.record.agent,
+            container_id=f"sbx_{run.record.session_id}",
+            finished_at=run.record.finished_at if run.done else None,
+            stream=stream,
+            after=after,
+        )
+        if not stream:
+            for event in run.events:
+                view.feed(event)
+        return view
+
+    async def _frames(self, run: Run, after: int) -> AsyncIterator[bytes]:
+        view = self._view(run, stream=True, after=after)
+        async with self.host.runs.subscribe(run.run_id) as sub:
+            chunk = view.take()
+            if chunk:
+                yield chunk
+            async for batch in sub:
+                for event in batch:
+                    view.feed(event)
+                chunk = view.take()
+                if chunk:
+                    yield chunk
+
+    async def _drain(self, run: Run) -> None:
+        # a subscriber, so that a disconnect cancels the run like a dropped stream does
+        async with self.host.runs.subscribe(run.run_id) as sub:
+            async for _ in sub:
+                pass
+
+    async def _store_when_done(self, run: Run) -> None:
+        await run.wait()
+        meta = run.record.metadata[RESPONSES]
+        if meta.get("deleted"):
+            return
+        record = {
+            "response": self._view(run).response(),
+            "session_id": run.record.session_id,
+            "background": meta["background"],
+            "error": run.record.error,
+            "input": [m.model_dump(mode="json") for m in run.record.input],
+        }
+        await self.host.store.put(RESPONSES, run.run_id, record)
+        await self.host.store.put(TAILS, run.record.session_id, {"response_id": run.run_id})
+
+    async def _find(self, response_id: str) -> _Found | None:
+        run = self.host.runs.get(response_id)
+        meta = run.record.metadata.get(RESPONSES) if run is not None else None
+        if run is not None and meta is not None:
+            if not meta["store"] or meta.get("deleted"):
+                return None
+            return _Found(response_id, run.record.session_id, meta["background"], run=run)
+        stored = await self.host.store.get(RESPONSES, response_id)
+        if stored is None:
+            return None
+        return _Found(response_id, stored["session_id"], stored["background"], stored=stored)
+
+    async def _lookup(self, request: Request) -> _Found:
+        self.authorize(request)
+        response_id = request.path_params["response_id"]
+        found = await self._find(response_id)
+        if found is None:
+            raise HTTPProblem(
+                404, f"no stored response with id {response_id!r}", code="response_not_found"
+            )
+        return found
+
+    # -- retrieve, delete, cancel --------------------------------------------------------
+
+    async def retrieve(self, request: Request) -> Response:
+        found = await self._lookup(request)
+        query = request.query_params
+        if query.get("stream", "false").lower() not in ("true", "1"):
+            if found.run is not None:
+                return JSONResponse(self._view(found.run).response())
+            assert found.stored is not None
+            return JSONResponse(found.stored["response"])
+        raw = query.get("starting_after", "-1")
+        try:
+            after = int(raw)
+        except ValueError:
+            raise HTTPProblem(
+                400,
+                f"starting_after: {raw!r} is not an integer sequence number",
+                param="starting_after",
+                code="invalid_param",
+            ) from None
+        if found.run is not None:
+            return sse_response(self._frames(found.run, after), headers={"X-Run-Id": found.id})
+        assert found.stored is not None
+        return sse_response(self._stored_frames(found.stored, after))
+
+    async def _stored_frames(self, stored: dict[str, Any], after: int) -> AsyncIterator[bytes]:
+        response = stored["response"]
+        view = ResponseView(
+            {k: v for k, v in response.items() if k not in _DYNAMIC},
+            code_tools=self._code_tools,
+            server_label=_first_label(response),
+            container_id=_first_container(response),
+            finished_at=response.get("completed_at") or response["created_at"],
+            stream=True,
+            after=after,
+        )
+        for event in events_of(response, stored.get("error"), next(iter(self._code_tools), "")):
+            view.feed(event)
+        yield view.take()
+
+    async def delete(self, request: Request) -> JSONResponse:
+        found = await self._lookup(request)
+        if found.run is not None:
+            found.run.record.metadata[RESPONSES]["deleted"] = True
+            if not found.run.done:
+                await self.host.runs.cancel(found.id, "response deleted")
+        await self.host.store.delete(RESPONSES, found.id)
+        return JSONResponse({"id": found.id, "object": "response", "deleted": True})
+
+    async def cancel(self, request: Request) -> JSONResponse:
+        found = await self._lookup(request)
+        if not found.background:
+            raise HTTPProblem(
+                400,
+                "only responses created with background=true can be cancelled; "
+                "a foreground response is cancelled by closing its connection",
+                code="not_cancellable",
+            )
+        if found.run is None:
+            assert found.stored is not None
+            return JSONResponse(found.stored["response"])  # already finished: nothing to do
+        await self.host.runs.cancel(found.id, "cancelled by request")
+        return JSONResponse(self._view(found.run).response())
+
+    async def input_items(self, request: Request) -> JSONResponse:
+        found = await self._lookup(request)
+        if found.run is not None:
+            messages = [m.model_dump(mode="json") for m in found.run.record.input]
+        else:
+            assert found.stored is not None
+            messages = found.stored["input"]
+        return JSONResponse(input_items_page(found.id, messages, request.query_params))
+
+
+_DYNAMIC = frozenset({"status", "output", "error", "incomplete_details", "usage", "completed_at"})
+
+
+def _first_label(response: dict[str, Any]) -> str:
+    for item in response["output"]:
+        if item["type"] == "mcp_call":
+            return str(item["server_label"])
+    return str(response["model"])
+
+
+def _first_container(response: dict[str, Any]) -> str:
+    for item in response["output"]:
+        if item["type"] == "code_interpreter_call":
+            return str(item["container_id"])
+    return ""
+
+
+def _no_model(model: str) -> HTTPProblem:
+    return HTTPProblem(
+        404,
+        f"the model {model!r} does not exist: models are the agents this host serves "
+        "(GET /v1/models lists them)",
+        param="model",
+        code="model_not_found",
+    )
