@@ -1,0 +1,647 @@
+"""What every side-by-side benchmark shares: servers, readiness, wrk, RSS, profiles, tables.
+
+A benchmark script names its servers (``ServerSpec``), the endpoints to load (``Target``) and
+which pairs to compare, then hands them to ``main``. For each of ``--runs`` rounds, ``main``
+starts every server fresh (timing process start to ready, reading idle RSS), checks one
+sample response per target (the whole 20-token answer must be there), then drives each
+target in turn with wrk (same connections, same duration) and finally prints medians,
+ratios against the targets, and where the results were written (bench/results/).
+
+Stdlib only: it runs under the workspace venv and starts the peers from their own venvs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+PEER_VENV = BENCH / ".venvs" / "agentscope-runtime"
+PY_SPY = BENCH / ".venvs" / "tools" / "bin" / "py-spy"
+WRK_SCRIPT = BENCH / "lua" / "post.lua"
+AGENT_TARGET = "bench/agents.py:tokens20"
+AGENT_NAME = "tokens20"
+
+sys.path.insert(0, str(BENCH))
+from agents import FULL_TEXT, TOKEN_COUNT  # noqa: E402
+
+
+class BenchError(Exception):
+    """A benchmark cannot measure what it should (server down, wrong answers, no wrk)."""
+
+
+# ------------------------------------------------------------------------------- servers
+
+
+@dataclass
+class ServerSpec:
+    """How to start one server: ``argv(port)`` is its command line."""
+
+    name: str
+    argv: Callable[[int], list[str]]
+    ready_path: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Server:
+    spec: ServerSpec
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    ready_s: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server and any processes it started, in MiB."""
+        return sum(_rss_kb(pid) for pid in _process_tree(self.pid)) / 1024
+
+
+def _process_tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            todo.extend(int(c) for c in task.read_text().split())
+    return pids
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(spec: ServerSpec, *, timeout: float = 90) -> Server:
+    """Start ``spec`` on a free loopback port; returns once its ready path answers 200."""
+    RESULTS.mkdir(exist_ok=True)
+    port = free_port()
+    log_path = RESULTS / f"{spec.name}.log"
+    log = log_path.open("wb")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        spec.argv(port), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+    )
+    server = Server(spec, port, proc, log_path)
+    deadline = t0 + timeout
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"{spec.name} exited with {proc.returncode}; see {log_path}")
+        try:
+            status, _ = http_request(server.url, "GET", spec.ready_path, timeout=1)
+            if status == 200:
+                server.ready_s = time.perf_counter() - t0
+                return server
+        except OSError:
+            pass
+        time.sleep(0.01)  # polling readiness, bounded by the deadline
+    stop_server(server)
+    raise BenchError(f"{spec.name} not ready after {timeout:.0f} s; see {log_path}")
+
+
+def stop_server(server: Server) -> None:
+    if server.proc.poll() is None:
+        server.proc.send_signal(signal.SIGINT)
+        try:
+            server.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(5)
+
+
+def agenthost_spec(*, quiet: bool, plugins: list[str] | None = None) -> ServerSpec:
+    """``agenthost serve bench/agents.py:tokens20`` with its default settings.
+
+    ``plugins``: the installed plugins to load (``AGENTHOST_LOAD_PLUGINS``; the built-ins,
+    i.e. the native frontend and the python adapter, always load); None loads every one.
+    ``quiet`` serves it from a config with ``log_level = "warning"`` (no access log, no
+    per-run log line), to compare with a quiet peer.
+    """
+    env = {} if plugins is None else {"AGENTHOST_LOAD_PLUGINS": ",".join(plugins)}
+
+    def argv(port: int) -> list[str]:
+        cli = [sys.executable, "-m", "agenthost.cli", "serve"]
+        if not quiet:
+            return [*cli, AGENT_TARGET, "--port", str(port)]
+        config = RESULTS / "agenthost-quiet.toml"
+        config.write_text(
+            f'[host]\nlisten = "127.0.0.1:{port}"\nlog_level = "warning"\n\n'
+            f'[agents.{AGENT_NAME}]\ntarget = "{ROOT / AGENT_TARGET}"\n'
+        )
+        return [*cli, str(config)]
+
+    return ServerSpec("agenthost", argv, "/readyz", env)
+
+
+def agentscope_spec(*, quiet: bool, framework: str = "agentscope") -> ServerSpec:
+    """bench/peers/agentscope_app.py in the peer's venv (bench/setup_peers.sh)."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        raise BenchError(f"{python} is missing: run bench/setup_peers.sh first")
+
+    def argv(port: int) -> list[str]:
+        cmd = [str(python), str(BENCH / "peers" / "agentscope_app.py"), "--port", str(port)]
+        return [*cmd, "--framework", framework, *(["--quiet"] if quiet else [])]
+
+    return ServerSpec("agentscope-runtime", argv, "/health")
+
+
+# ------------------------------------------------------------------------------- HTTP
+
+
+def http_request(
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, bytes]:
+    """One request; the whole response body (a stream is read to its end)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        payload = None if body is None else (body if isinstance(body, str) else json.dumps(body))
+        sent = {"Content-Type": "application/json"} if payload is not None else {}
+        conn.request(method, path, body=payload, headers={**sent, **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def sse_events(body: bytes) -> list[tuple[str | None, Any]]:
+    """Parse an SSE body into ``(event name, data)``; data is JSON-decoded when it parses."""
+    out: list[tuple[str | None, Any]] = []
+    for block in body.decode().replace("\r\n", "\n").split("\n\n"):
+        name, data = None, []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].removeprefix(" "))
+        if not data:
+            continue
+        text = "\n".join(data)
+        try:
+            out.append((name, json.loads(text)))
+        except json.JSONDecodeError:
+            out.append((name, text))
+    return out
+
+
+def expect_tokens(deltas: list[str], where: str) -> None:
+    """The sample check's core: exactly the agent's 20 deltas, in order."""
+    if len(deltas) != TOKEN_COUNT or "".join(deltas) != FULL_TEXT:
+        raise BenchError(
+            f"{where}: expected {TOKEN_COUNT} text deltas making {FULL_TEXT!r}, "
+            f"got {len(deltas)}: {''.join(deltas)!r}"
+        )
+
+
+# ------------------------------------------------------------------------------- load
+
+
+@dataclass
+class Target:
+    """One endpoint to load: POST ``body`` (``{{SID}}`` → a fresh id per request) to ``path``.
+
+    ``expects``: substrings every response body must hold for wrk to count it as good.
+    ``check``: validates one whole sample response (raises BenchError) before the load.
+    """
+
+    label: str
+    server: str
+    path: str
+    body: str
+    expects: list[str]
+    check: Callable[[bytes], None]
+    headers: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    duration_s: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    errors: int
+    bad: int
+    bad_sample: str
+    loadavg: float
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0 and self.bad == 0 and self.requests > 0
+
+
+def run_wrk(
+    url: str, target: Target, *, connections: int, duration: float, threads: int
+) -> WrkResult:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise BenchError("wrk is not installed: run bench/setup_peers.sh first")
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_SCRIPT),
+        url,
+        "--",
+        target.path,
+        target.body,
+        "\n".join(f"{k}: {v}" for k, v in target.headers.items()),
+        *target.expects,
+    ]
+    loadavg = os.getloadavg()[0]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
+    if proc.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
+    d = json.loads(line.removeprefix("WRKJSON "))
+    seconds = d["duration_us"] / 1e6
+    errors = sum(
+        d[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
+    )
+    good = d["requests"] - d["bad"] - d["status_errors"]
+    return WrkResult(
+        requests=d["requests"],
+        duration_s=seconds,
+        rps=max(good, 0) / seconds,  # only complete, correct answers count
+        p50_ms=d["p50_us"] / 1000,
+        p90_ms=d["p90_us"] / 1000,
+        p99_ms=d["p99_us"] / 1000,
+        mean_ms=d["mean_us"] / 1000,
+        max_ms=d["max_us"] / 1000,
+        errors=errors,
+        bad=d["bad"],
+        bad_sample=d["bad_sample"],
+        loadavg=loadavg,
+    )
+
+
+def check_sample(server: Server, target: Target) -> None:
+    body = target.body.replace("{{SID}}", f"check-{time.monotonic_ns()}")
+    status, raw = http_request(server.url, "POST", target.path, body, headers=target.headers)
+    if status != 200:
+        raise BenchError(f"{target.label}: POST {target.path} answered {status}: {raw[:500]!r}")
+    try:
+        target.check(raw)
+    except BenchError:
+        raise
+    except Exception as exc:
+        raise BenchError(f"{target.label}: unexpected answer ({exc!r}): {raw[:800]!r}") from exc
+    missing = [e for e in target.expects if e.encode() not in raw]
+    if missing:
+        raise BenchError(f"{target.label}: answer lacks {missing}: {raw[-800:]!r}")
+
+
+# ------------------------------------------------------------------------------- profile
+
+
+def profile(server: Server, target: Target, args: argparse.Namespace) -> Path:
+    """py-spy record the server while wrk loads ``target``; raw collapsed stacks to a file.
+
+    Sampling pauses the server briefly each time, so these runs are not the measured ones.
+    """
+    if not PY_SPY.exists():
+        raise BenchError(f"{PY_SPY} is missing: run bench/setup_peers.sh first")
+    out = RESULTS / f"profile-{server.spec.name}-{_slug(target.label)}.txt"
+    spy = subprocess.Popen(
+        [
+            str(PY_SPY),
+            "record",
+            "--pid",
+            str(server.pid),
+            "--duration",
+            f"{args.duration:.0f}",
+            # --native shows where CPython itself spends time (the garbage collector, say)
+            "--rate",
+            "200",
+            "--native",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(0.5)  # let py-spy attach before the load starts
+    result = run_wrk(
+        server.url,
+        target,
+        connections=args.connections,
+        duration=args.duration,
+        threads=args.threads,
+    )
+    _, err = spy.communicate(timeout=60)
+    if spy.returncode != 0 or not out.exists():
+        raise BenchError(f"py-spy failed: {err.decode()[-500:]}")
+    print(
+        f"\nprofile of {server.spec.name} under {target.label} "
+        f"({result.rps:.0f} req/s while sampled): {out.relative_to(ROOT)}"
+    )
+    print_hot_spots(out)
+    return out
+
+
+def print_hot_spots(collapsed: Path, top: int = 15) -> None:
+    """Summarise py-spy's collapsed stacks by function: own time, inclusive time, and GC.
+
+    With ``--native`` stacks, a sample inside CPython's collector counts as garbage
+    collection; otherwise its own time goes to the innermost Python function.
+    """
+    own: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        python = [_function(f) for f in frames if ".py:" in f]
+        samples += n
+        if any(f.startswith("gc_collect_main ") for f in frames):
+            own["[garbage collection: gc_collect_main]"] += n
+        elif python:
+            own[python[-1]] += n
+        for frame in set(python):
+            total[frame] += n
+    if not samples:
+        print("  (no samples)")
+        return
+    print(f"  {samples} samples; own time by function:")
+    for frame, n in own.most_common(top):
+        print(f"    {100 * n / samples:5.1f}%  {frame}")
+    print("  inclusive time by function (below the server loop):")
+    shown = 0
+    for frame, n in total.most_common():
+        if shown == top:
+            break
+        if n > 0.9 * samples:  # the interpreter, uvicorn's run loop: everything is under them
+            continue
+        print(f"    {100 * n / samples:5.1f}%  {frame}")
+        shown += 1
+
+
+def _function(frame: str) -> str:
+    # "func (/long/path/site-packages/pkg/mod.py:12)" -> "func (pkg/mod.py)"
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/src/", "/lib/python3.11/", "/lib/python3"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+            break
+    return f"{name} ({where})"
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text).strip("-").lower()
+
+
+# ------------------------------------------------------------------------------- report
+
+
+@dataclass
+class Comparison:
+    """``ours`` against ``peer``: ratios printed, and checked against the issue's targets."""
+
+    ours: str
+    peer: str
+    min_rps_ratio: float | None = 3.0
+    max_p99_ratio: float | None = 1 / 3
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def print_report(
+    servers: dict[str, list[dict[str, float]]],
+    results: dict[str, list[WrkResult]],
+    targets: list[Target],
+    comparisons: list[Comparison],
+    args: argparse.Namespace,
+) -> None:
+    runs = args.runs
+    agg = "median of " + str(runs) + " runs" if runs > 1 else "one run"
+    print(
+        f"\n== {args.connections} connections, {args.duration:g} s each, wrk -t{args.threads}; "
+        f"{agg}; {os.cpu_count()} CPUs =="
+    )
+    header = f"{'endpoint':<54} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'load':>5}"
+    print(header)
+    print("-" * len(header))
+    for target in targets:
+        rows = results.get(target.label, [])
+        if not rows:
+            continue
+        errors = sum(r.errors + r.bad for r in rows)
+        print(
+            f"{target.label:<54} {_median([r.rps for r in rows]):>8.0f} "
+            f"{_median([r.p50_ms for r in rows]):>8.1f} {_median([r.p99_ms for r in rows]):>8.1f} "
+            f"{errors:>7} {_median([r.loadavg for r in rows]):>5.1f}"
+        )
+        if target.note:
+            print(f"    note: {target.note}")
+    print(f"\n{'server':<22} {'start→ready s':>14} {'idle RSS MiB':>13} {'RSS after MiB':>14}")
+    for name, stats in servers.items():
+        print(
+            f"{name:<22} {_median([s['ready_s'] for s in stats]):>14.2f} "
+            f"{_median([s['idle_rss_mb'] for s in stats]):>13.1f} "
+            f"{_median([s['rss_after_mb'] for s in stats]):>14.1f}"
+        )
+    for c in comparisons:
+        ours, peer = results.get(c.ours), results.get(c.peer)
+        if not ours or not peer:
+            continue
+        rps = _median([r.rps for r in ours]) / _median([r.rps for r in peer])
+        p50 = _median([r.p50_ms for r in ours]) / _median([r.p50_ms for r in peer])
+        p99 = _median([r.p99_ms for r in ours]) / _median([r.p99_ms for r in peer])
+        print(f"\n{c.ours}  vs  {c.peer}:")
+        print(f"  req/s ratio {rps:5.2f}x" + _verdict(rps, c.min_rps_ratio, ">="))
+        print(f"  p50 ratio   {p50:5.2f}")
+        print(f"  p99 ratio   {p99:5.2f} " + _verdict(p99, c.max_p99_ratio, "<="))
+    bad = [(label, r) for label, rows in results.items() for r in rows if not r.ok]
+    for label, r in bad:
+        print(
+            f"\nWARNING {label}: {r.errors} transport/status errors, {r.bad} incomplete "
+            f"answers (not counted in req/s); e.g. {r.bad_sample!r}"
+        )
+
+
+def _verdict(value: float, target: float | None, op: str) -> str:
+    if target is None:
+        return ""
+    met = value >= target if op == ">=" else value <= target
+    return f"  (target {op} {target:.2f}: {'met' if met else 'NOT met'})"
+
+
+# ------------------------------------------------------------------------------- main
+
+
+def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--duration", type=float, default=10, help="seconds per load (10)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--runs", type=int, default=1, help="rounds; medians are printed (1)")
+    parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per target (2)")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="both servers without access logs (default: each server's own default logging)",
+    )
+    parser.add_argument(
+        "--peer-framework",
+        choices=["agentscope", "text"],
+        default="agentscope",
+        help="how the peer runs the agent: as an agentscope Msg stream (default) or through "
+        "its plain-text adapter",
+    )
+    parser.add_argument("--only", action="append", help="run only targets whose label has this")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after measuring, profile the agenthost server with py-spy under the same load",
+    )
+    return parser.parse_args(argv)
+
+
+def main(
+    description: str,
+    build: Callable[[argparse.Namespace], tuple[list[ServerSpec], list[Target], list[Comparison]]],
+    argv: list[str] | None = None,
+) -> int:
+    """Run a side-by-side benchmark; ``build(args)`` names its servers, targets, comparisons."""
+    args = parse_args(description, argv)
+    try:
+        specs, targets, comparisons = build(args)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    if args.only:
+        targets = [t for t in targets if any(o in t.label for o in args.only)]
+    needed = {t.server for t in targets}
+    specs = [s for s in specs if s.name in needed]
+    server_rows: dict[str, list[dict[str, float]]] = {s.name: [] for s in specs}
+    results: dict[str, list[WrkResult]] = {}
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        for round_no in range(1, args.runs + 1):
+            running = _start_all(specs)
+            try:
+                idle = {name: srv.rss_mb() for name, srv in running.items()}
+                for target in targets:
+                    result = measure(running[target.server], target, args)
+                    results.setdefault(target.label, []).append(result)
+                    print(f"[run {round_no}/{args.runs}] {_line(target, result)}", flush=True)
+                for name, srv in running.items():
+                    server_rows[name].append(
+                        {
+                            "ready_s": srv.ready_s,
+                            "idle_rss_mb": idle[name],
+                            "rss_after_mb": srv.rss_mb(),
+                        }
+                    )
+                if args.profile and round_no == args.runs:
+                    for target in targets:
+                        if target.server == "agenthost":
+                            profile(running["agenthost"], target, args)
+            finally:
+                for srv in running.values():
+                    stop_server(srv)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    print_report(server_rows, results, targets, comparisons, args)
+    out = RESULTS / f"{Path(sys.argv[0]).stem}-{stamp}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "args": vars(args),
+                "loadavg_end": os.getloadavg(),
+                "servers": server_rows,
+                "results": {k: [asdict(r) for r in v] for k, v in results.items()},
+            },
+            indent=2,
+        )
+    )
+    print(f"\nresults: {out.relative_to(ROOT)}")
+    return 0
+
+
+def measure(server: Server, target: Target, args: argparse.Namespace) -> WrkResult:
+    """Check a sample answer, warm up, load for ``args.duration``, check an answer again."""
+    load = {"connections": args.connections, "threads": args.threads}
+    check_sample(server, target)
+    if args.warmup > 0:
+        run_wrk(server.url, target, duration=args.warmup, **load)
+    result = run_wrk(server.url, target, duration=args.duration, **load)
+    check_sample(server, target)  # still answering in full after the load
+    return result
+
+
+def _line(target: Target, r: WrkResult) -> str:
+    line = f"{target.label:<54} {r.rps:8.0f} req/s  p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms"
+    return line if r.ok else f"{line}  ({r.errors} errors, {r.bad} incomplete)"
+
+
+def _start_all(specs: list[ServerSpec]) -> dict[str, Server]:
+    running: dict[str, Server] = {}
+    try:
+        for spec in specs:  # one at a time, so start-up times do not compete for CPU
+            running[spec.name] = start_server(spec)
+    except BaseException:
+        for srv in running.values():
+            stop_server(srv)
+        raise
+    time.sleep(1)  # let start-up work (lazy imports, GC) settle before reading idle RSS
+    return running
