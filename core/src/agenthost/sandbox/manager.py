@@ -1,33 +1,310 @@
-"""Placeholder sandbox manager (replaced by the sandbox layer)."""
+"""``SandboxManager``: the sandbox profiles of a host, their warm pools and sessions' sandboxes.
+
+One profile per ``[sandboxes.NAME]`` table. Each keeps ``pool`` ready executors; a session
+gets its own sandbox on first use (from the pool when one is warm) and keeps it until it sits
+idle for ``idle_ttl`` seconds or the host stops. ``max_sandboxes`` caps the live sandboxes of
+a profile, warm ones included. Nothing is spawned before ``start()`` or the first use.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError
+
+from ..config import _format_errors
+from ..errors import ConfigError
+from ..events import new_id
+from .api import Sandbox
+from .backend import SandboxBackend, SandboxSpec
+from .errors import SandboxCapacityError, SandboxClosed, SandboxError, SandboxStartError
+from .options import SandboxOptions
+from .protocol import Connection, ProtocolBroken
+
+log = logging.getLogger("agenthost.sandbox")
+START_TIMEOUT = 60.0  # seconds for a backend to bring an executor up to its hello frame
 
 
-class PlaceholderOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class PlaceholderBackend:
-    name = "local"
-    Options = PlaceholderOptions
+@dataclass
+class _Profile:
+    name: str
+    backend: SandboxBackend
+    options: SandboxOptions
+    warm: list[Connection] = field(default_factory=list)
+    live: int = 0  # executors alive or being started: warm, in use, spawning
+    spawning: int = 0
+    started: asyncio.Task[None] | None = None
+    refill: asyncio.Task[None] | None = None
+    sandboxes: set[Sandbox] = field(default_factory=set)
 
 
 class SandboxManager:
-    def __init__(self, profiles: dict[str, dict[str, Any]], plugins: Any):
-        self.profiles = profiles
+    """Builds, pools, hands out and reaps sandboxes for every configured profile."""
+
+    def __init__(self, profiles: dict[str, dict[str, Any]], plugins: Any) -> None:
+        self._tables = {name: dict(table) for name, table in profiles.items()}
+        self._plugins = plugins
+        self._profiles: dict[str, _Profile] = {}
+        self._sessions: dict[tuple[str, str], Sandbox] = {}
+        self._creating: dict[tuple[str, str], asyncio.Future[Sandbox]] = {}
+        self._reaper: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def _profile(self, name: str) -> _Profile:
+        profile = self._profiles.get(name)
+        if profile is not None:
+            return profile
+        if name not in self._tables:
+            known = ", ".join(sorted(self._tables)) or "none"
+            raise SandboxError(f"no sandbox profile named {name!r} (configured: {known})")
+        table = dict(self._tables[name])
+        backend_name = table.pop("backend", "local")
+        cls = self._plugins.get("sandbox_backend", backend_name).load()
+        try:
+            options = cls.Options.model_validate(table)
+        except ValidationError as exc:
+            raise ConfigError(_format_errors("<config>", f"sandboxes.{name}", exc)) from None
+        profile = _Profile(name, cls(options), options)
+        self._profiles[name] = profile
+        return profile
+
+    async def _started(self, profile: _Profile) -> None:
+        if profile.started is None:
+            profile.started = asyncio.create_task(profile.backend.start())
+            self._ensure_reaper()
+        await asyncio.shield(profile.started)
 
     async def start(self) -> None:
-        pass
+        """Prepare every profile's backend and fill the warm pools (failures are logged)."""
+        for name in self._tables:
+            try:
+                profile = self._profile(name)
+                await self._started(profile)
+                info = profile.backend.describe()
+                log.info(
+                    "sandbox profile %r: backend %s; %s",
+                    name,
+                    profile.backend.name,
+                    info.get("isolation") or "",
+                )
+                await self._fill(profile)
+            except Exception as exc:
+                log.error("sandbox profile %r cannot start: %s", name, exc)
 
-    async def for_session(self, profile: str, session_id: str) -> Any:
-        raise RuntimeError("the sandbox layer is not available in this build")
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def for_session(self, profile: str, session_id: str) -> Sandbox:
+        """The session's sandbox in ``profile``: created on first use, then kept."""
+        if self._closed:
+            raise SandboxClosed("the sandbox manager is closed")
+        key = (profile, session_id)
+        sandbox = self._sessions.get(key)
+        if sandbox is not None and not sandbox.closed:
+            sandbox.last_used = time.monotonic()
+            return sandbox
+        pending = self._creating.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Sandbox] = asyncio.get_running_loop().create_future()
+        self._creating[key] = future
+        try:
+            sandbox = await self.create(profile)
+            self._sessions[key] = sandbox
+            future.set_result(sandbox)
+            return sandbox
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        finally:
+            del self._creating[key]
+
+    async def create(self, profile: str = "default") -> Sandbox:
+        """A new sandbox of ``profile`` owned by the caller (close it when done)."""
+        p = self._profile(profile)
+        await self._started(p)
+        conn = await self._acquire(p)
+
+        async def connect() -> Connection:
+            return await self._acquire(p, replacing=True)
+
+        async def release(conn: Connection) -> None:
+            await self._release(p, conn)
+
+        sandbox = Sandbox(
+            sandbox_id=new_id("sbx"),
+            profile=profile,
+            options=p.options,
+            connection=conn,
+            connect=connect,
+            release=release,
+            on_close=self._forget,
+        )
+        p.sandboxes.add(sandbox)
+        return sandbox
+
+    def _forget(self, sandbox: Sandbox) -> None:
+        profile = self._profiles.get(sandbox.profile)
+        if profile is not None:
+            profile.sandboxes.discard(sandbox)
+        for key, value in list(self._sessions.items()):
+            if value is sandbox:
+                del self._sessions[key]
+
+    # -- executors: spawn, pool, release ------------------------------------------------------
+
+    async def _acquire(self, p: _Profile, replacing: bool = False) -> Connection:
+        while p.warm:
+            conn = p.warm.pop()
+            if conn.alive():
+                self._schedule_fill(p)
+                return conn
+            await self._release(p, conn)
+        if not replacing and p.live >= p.options.max_sandboxes:
+            raise SandboxCapacityError(p.name, p.options.max_sandboxes)
+        conn = await self._spawn(p)
+        self._schedule_fill(p)
+        return conn
+
+    async def _spawn(self, p: _Profile) -> Connection:
+        p.live += 1
+        p.spawning += 1
+        spec = SandboxSpec(
+            sandbox_id=new_id("sbx"),
+            profile=p.name,
+            options=p.options,
+            labels={"agenthost.profile": p.name, "agenthost.owner-pid": str(os.getpid())},
+        )
+        process = None
+        try:
+            process = await p.backend.spawn(spec)
+            limit = p.options.timeout + START_TIMEOUT
+            conn = Connection(process, max_frame=max(p.options.max_file_read, 1 << 20) + (1 << 20))
+            try:
+                async with asyncio.timeout(limit):
+                    await conn.handshake()
+            except TimeoutError:
+                await conn.close()
+                raise SandboxStartError(
+                    f"sandbox profile {p.name!r}: the executor did not start within {limit:g} s"
+                ) from None
+            except ProtocolBroken as exc:
+                await conn.close()
+                raise SandboxStartError(
+                    f"sandbox profile {p.name!r}: the executor did not start: {exc}"
+                ) from None
+            return conn
+        except BaseException:
+            p.live -= 1
+            if process is not None:
+                with contextlib.suppress(Exception):
+                    await process.kill()
+            raise
+        finally:
+            p.spawning -= 1
+
+    async def _release(self, p: _Profile, conn: Connection) -> None:
+        if not conn.closed:
+            p.live -= 1
+            await conn.close()
+        self._schedule_fill(p)
+
+    def _schedule_fill(self, p: _Profile) -> None:
+        if self._closed or (p.refill is not None and not p.refill.done()):
+            return
+        if len(p.warm) + p.spawning < p.options.pool and p.live < p.options.max_sandboxes:
+            p.refill = asyncio.create_task(self._fill(p))
+
+    async def _fill(self, p: _Profile) -> None:
+        while (
+            not self._closed
+            and len(p.warm) + p.spawning < p.options.pool
+            and p.live < p.options.max_sandboxes
+        ):
+            try:
+                conn = await self._spawn(p)
+            except SandboxError as exc:
+                log.error("sandbox profile %r: cannot warm a sandbox: %s", p.name, exc)
+                return
+            if self._closed:
+                await self._release(p, conn)
+                return
+            p.warm.append(conn)
+
+    # -- reaping and shutdown -----------------------------------------------------------------
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None and not self._closed:
+            self._reaper = asyncio.create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        while True:
+            ttls = [p.options.idle_ttl for p in self._profiles.values()] or [60.0]
+            await asyncio.sleep(max(0.05, min(30.0, min(ttls) / 4)))
+            await self.reap()
+
+    async def reap(self) -> int:
+        """Close sandboxes idle past their profile's ``idle_ttl``; returns how many."""
+        now = time.monotonic()
+        idle = [
+            sandbox
+            for p in self._profiles.values()
+            for sandbox in list(p.sandboxes)
+            if not sandbox.busy and now - sandbox.last_used > p.options.idle_ttl
+        ]
+        for sandbox in idle:
+            ttl = self._profiles[sandbox.profile].options.idle_ttl
+            await sandbox.close(f"reaped after {ttl:g} s idle")
+        return len(idle)
 
     async def close(self) -> None:
-        pass
+        """Kill every sandbox and warm executor, then let the backends clean up."""
+        self._closed = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reaper
+        for p in self._profiles.values():
+            if p.refill is not None:
+                p.refill.cancel()
+                with contextlib.suppress(BaseException):
+                    await p.refill
+        for p in self._profiles.values():
+            await asyncio.gather(
+                *(s.close("the host is shutting down") for s in list(p.sandboxes)),
+                *(self._release(p, conn) for conn in p.warm),
+                return_exceptions=True,
+            )
+            p.warm.clear()
+            if p.started is not None:
+                with contextlib.suppress(Exception):
+                    await p.started
+                    await p.backend.close()
+        self._sessions.clear()
 
     def describe(self) -> dict[str, Any]:
-        return {}
+        """Per profile: backend, isolation, pool, warm, live and session counts."""
+        out: dict[str, Any] = {}
+        for name, table in self._tables.items():
+            p = self._profiles.get(name)
+            if p is None:
+                out[name] = {"backend": table.get("backend", "local"), "started": False}
+                continue
+            out[name] = {
+                **p.backend.describe(),
+                "started": p.started is not None,
+                "pool": p.options.pool,
+                "warm": len(p.warm),
+                "live": p.live,
+                "max_sandboxes": p.options.max_sandboxes,
+                "sessions": sum(1 for (prof, _) in self._sessions if prof == name),
+            }
+        return out

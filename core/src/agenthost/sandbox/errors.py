@@ -1,0 +1,68 @@
+"""Errors of the sandbox layer.
+
+SandboxError                      (agenthost.errors.AgentHostError)
+├── SandboxTimeout                a call ran past its timeout: the sandbox was killed and
+│                                 restarted empty (its Python state and files are lost)
+├── ExecutorCrashed               the executor died or broke the protocol mid-call: restarted empty
+├── SandboxStartError             a backend could not start a sandbox
+├── SandboxCapacityError          a profile's max_sandboxes are all in use
+├── SandboxClosed                 the sandbox was closed (or reaped after its idle TTL)
+└── SandboxFileError              a file operation failed (missing file, not a directory, ...)
+    └── PathOutsideWorkdir        a path leaves the work directory (absolute, '..', symlink)
+"""
+
+from __future__ import annotations
+
+from ..errors import AgentHostError
+
+
+class SandboxError(AgentHostError):
+    """Root of every sandbox error."""
+
+
+class SandboxTimeout(SandboxError):
+    def __init__(self, timeout: float, what: str = "the call"):
+        self.timeout = timeout
+        super().__init__(
+            f"{what} did not finish within {timeout:g} s; the sandbox was killed and restarted "
+            "empty (variables, imports and files from earlier calls are gone)"
+        )
+
+
+class ExecutorCrashed(SandboxError):
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__(
+            f"the sandbox's executor stopped: {detail}; it was restarted empty (variables, "
+            "imports and files from earlier calls are gone)"
+        )
+
+
+class SandboxStartError(SandboxError):
+    pass
+
+
+class SandboxCapacityError(SandboxError):
+    def __init__(self, profile: str, limit: int):
+        self.profile = profile
+        self.limit = limit
+        super().__init__(
+            f"sandbox profile {profile!r} has reached max_sandboxes = {limit} live sandboxes; "
+            "retry later, end idle sessions, or raise [sandboxes."
+            f"{profile}] max_sandboxes"
+        )
+
+
+class SandboxClosed(SandboxError):
+    pass
+
+
+class SandboxFileError(SandboxError):
+    def __init__(self, kind: str, message: str):
+        self.kind = kind  # the executor-side exception name, e.g. "FileNotFoundError"
+        super().__init__(message)
+
+
+class PathOutsideWorkdir(SandboxFileError):
+    def __init__(self, message: str):
+        super().__init__("PathOutsideWorkdir", message)

@@ -1,0 +1,412 @@
+"""The ``local`` backend: the executor as a subprocess, inside bubblewrap when it works here.
+
+With ``bwrap`` (Debian/Ubuntu package ``bubblewrap``) each sandbox gets new PID, IPC, UTS and
+network namespaces (only loopback inside unless ``network = true``), a read-only view of the
+system (/usr, /etc and the Python installation), a private tmpfs work dir (``/workspace``) and
+``/tmp``, and dies with the host. Resource limits are rlimits the executor sets on itself
+(address space, file size, open files, CPU time, processes).
+
+- Host running as root (containers, CI): bwrap runs privileged (no user namespace) and the
+  executor drops to a random unprivileged uid of its own before serving, so rlimits on
+  processes count per sandbox and root-only files stay closed.
+- Host running as a user: bwrap creates a user namespace (``--unshare-user``) and forbids
+  nested ones (``--disable-userns``, bwrap >= 0.8).
+
+Without a working bwrap it still runs, as a plain subprocess: process-level isolation only —
+no filesystem, network or process-table separation. ``isolation()`` says which applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from .backend import (
+    EXECUTOR_PATH,
+    SandboxBackend,
+    SandboxSpec,
+    SubprocessExecutor,
+    executor_command,
+)
+from .errors import SandboxStartError
+from .options import MiB, SandboxOptions, parse_size
+
+log = logging.getLogger("agenthost.sandbox")
+
+WORKDIR = "/workspace"
+EXECUTOR_INSIDE = "/.agenthost/executor.py"
+UID_RANGE = (2_000_000, 2_000_000 + (1 << 24))  # far from real users; random per sandbox
+STREAM_LIMIT = 4 * MiB
+
+
+class LocalOptions(SandboxOptions):
+    """``[sandboxes.NAME]`` keys of the ``local`` backend."""
+
+    bwrap: Literal["auto", "require", "off"] = Field(
+        default="auto",
+        description="use bubblewrap: auto (when it works), require (fail without), off",
+    )
+    python: str | None = Field(
+        default=None, description="interpreter in the sandbox (default: the host's own)"
+    )
+    workdir_size: int = Field(default=512 * MiB, description="size of the work dir (bwrap)")
+    tmp_size: int = Field(default=64 * MiB, description="size of /tmp (bwrap)")
+    ro_binds: list[str] = Field(
+        default_factory=list, description="extra host paths shown read-only (bwrap)"
+    )
+
+    @field_validator("workdir_size", "tmp_size", mode="before")
+    @classmethod
+    def _local_sizes(cls, value: Any) -> Any:
+        return parse_size(value)
+
+    @field_validator("python")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not os.path.isabs(value):
+            raise ValueError("give the interpreter as an absolute path (no PATH lookup, no shims)")
+        return value
+
+
+# --------------------------------------------------------------------------- bwrap probing
+
+
+@functools.lru_cache(maxsize=8)
+def probe_bwrap(network: bool = False) -> tuple[bool, str, tuple[str, ...]]:
+    """Whether bwrap can build a sandbox here: (works, detail, extra flags that worked)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False, "bwrap is not installed (install the bubblewrap package)", ()
+    version = _bwrap_version(bwrap)
+    candidates: list[tuple[str, ...]] = (
+        [()] if os.geteuid() == 0 else [("--unshare-user", "--disable-userns"), ("--unshare-user",)]
+    )
+    error = ""
+    for extra in candidates:
+        argv = [bwrap, *_namespace_flags(network, extra), *_system_mounts(), "/usr/bin/true"]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            error = str(exc)
+            continue
+        if done.returncode == 0:
+            return True, version, extra
+        error = done.stderr.strip() or f"exit status {done.returncode}"
+    return False, f"{version} is installed but cannot create a sandbox here: {error}", ()
+
+
+def _bwrap_version(bwrap: str) -> str:
+    with contextlib.suppress(Exception):
+        out = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "bwrap"
+    return "bwrap"
+
+
+def _namespace_flags(network: bool, extra: tuple[str, ...]) -> list[str]:
+    flags = ["--die-with-parent", "--new-session", *extra]
+    flags += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if not network:
+        flags.append("--unshare-net")
+    return flags
+
+
+def _system_mounts() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name):
+            args += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    return [*args, "--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc"]
+
+
+# --------------------------------------------------------------------------- the backend
+
+
+class LocalBackend(SandboxBackend):
+    """Sandboxes as local subprocesses, inside bubblewrap when it works here."""
+
+    name = "local"
+    Options = LocalOptions
+
+    def __init__(self, options: SandboxOptions) -> None:
+        super().__init__(options)
+        self.opts: LocalOptions = (
+            options if isinstance(options, LocalOptions) else LocalOptions(**options.model_dump())
+        )
+        self.python = self.opts.python or _host_python()
+        self._bwrap: tuple[bool, str, tuple[str, ...]] | None = None
+        self._python_paths: list[str] | None = None
+
+    @classmethod
+    def isolation(cls) -> str:
+        works, detail, _ = probe_bwrap(False)
+        if works:
+            return (
+                f"bubblewrap ({detail}): own PID, network, IPC and mount namespaces, "
+                "read-only system, private work dir; rlimits"
+            )
+        return f"process-level isolation only: {detail}"
+
+    @property
+    def uses_bwrap(self) -> bool:
+        return bool(self._bwrap and self._bwrap[0])
+
+    async def start(self) -> None:
+        if self.opts.bwrap == "off":
+            self._bwrap = (False, "bwrap is switched off for this profile (bwrap = off)", ())
+        else:
+            self._bwrap = await asyncio.to_thread(probe_bwrap, self.opts.network)
+            if not self._bwrap[0] and self.opts.bwrap == "require":
+                raise SandboxStartError(f"bwrap = 'require' but {self._bwrap[1]}")
+        if self._bwrap[0]:
+            self._python_paths = await asyncio.to_thread(_python_paths, self.python)
+        else:
+            log.warning(
+                "local sandboxes have process-level isolation only: %s. They share the "
+                "host's files, network and process table; see docs/sandbox.md",
+                self._bwrap[1],
+            )
+
+    def describe(self) -> dict[str, Any]:
+        if self._bwrap is None:
+            return {"backend": self.name, "isolation": self.isolation()}
+        mode = "bwrap" if self._bwrap[0] else "process"
+        text = self.isolation()
+        if not self._bwrap[0]:
+            text = f"process-level isolation only: {self._bwrap[1]}"
+        return {"backend": self.name, "mode": mode, "isolation": text, "python": self.python}
+
+    async def spawn(self, spec: SandboxSpec) -> LocalExecutor:
+        if self._bwrap is None:
+            await self.start()
+        if self.uses_bwrap:
+            return await self._spawn_bwrap(spec)
+        return await self._spawn_plain(spec)
+
+    # -- bwrap -------------------------------------------------------------------------------
+
+    async def _spawn_bwrap(self, spec: SandboxSpec) -> LocalExecutor:
+        assert self._bwrap is not None and self._python_paths is not None
+        o = self.opts
+        root = os.geteuid() == 0
+        uid = random.randrange(*UID_RANGE) if root else os.getuid()
+        extra = self._bwrap[2]
+        argv = [shutil.which("bwrap") or "bwrap", *_namespace_flags(o.network, extra)]
+        argv += ["--hostname", "sandbox"]
+        if root:
+            # Privileged bwrap keeps no capabilities but these two, which the executor uses
+            # to switch to its own uid before it serves anything, then loses for good.
+            argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        argv += _system_mounts()
+        if o.network:
+            argv += ["--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve"]
+        argv += ["--perms", "1777", "--size", str(o.tmp_size), "--tmpfs", "/tmp"]
+        argv += ["--perms", "1777", "--size", str(o.workdir_size), "--tmpfs", WORKDIR]
+        binds = [*self._python_paths, *o.ro_binds]
+        made: set[str] = {"/", "/usr", "/etc", "/tmp", WORKDIR}
+        for path in binds:
+            for parent in reversed(Path(path).parents):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    argv += ["--perms", "0755", "--dir", str(parent)]
+        for path in binds:
+            argv += ["--ro-bind", path, path]
+        argv += ["--perms", "0755", "--dir", os.path.dirname(EXECUTOR_INSIDE)]
+        argv += ["--ro-bind", str(EXECUTOR_PATH), EXECUTOR_INSIDE, "--chdir", WORKDIR]
+        argv += ["--", *executor_command(self.python, EXECUTOR_INSIDE, WORKDIR)]
+        env = self._env(WORKDIR, "/tmp", uid if root else None, pids=True)
+        proc = await _exec(argv, env, cwd="/")
+        info = {
+            "isolation": "bwrap",
+            "detail": self._bwrap[1],
+            "uid": uid,
+            "network": "host" if o.network else "loopback only",
+            "limits": self._limits(pids=True),
+        }
+        return LocalExecutor(proc, info)
+
+    # -- plain subprocess ----------------------------------------------------------------------
+
+    async def _spawn_plain(self, spec: SandboxSpec) -> LocalExecutor:
+        base = await asyncio.to_thread(tempfile.mkdtemp, prefix=f"agenthost-{spec.sandbox_id}-")
+        work, tmp = os.path.join(base, "work"), os.path.join(base, "tmp")
+        os.mkdir(work, 0o700)
+        os.mkdir(tmp, 0o700)
+        uid = None
+        if os.geteuid() == 0 and _reachable_by_others(self.python, str(EXECUTOR_PATH)):
+            uid = random.randrange(*UID_RANGE)
+            for path in (base, work, tmp):
+                os.chown(path, uid, uid)
+        env = self._env(work, tmp, uid, pids=uid is not None)
+        env["AGENTHOST_PDEATHSIG"] = "1"
+        try:
+            proc = await _exec(executor_command(self.python, str(EXECUTOR_PATH), work), env, work)
+        except BaseException:
+            shutil.rmtree(base, ignore_errors=True)
+            raise
+        info = {
+            "isolation": "process",
+            "detail": "process-level isolation only: " + (self._bwrap[1] if self._bwrap else ""),
+            "uid": uid if uid is not None else os.geteuid(),
+            "network": "host (not blocked without bwrap)",
+            "limits": self._limits(pids=uid is not None),
+        }
+        return LocalExecutor(proc, info, cleanup=base, uid=uid)
+
+    # -- shared ------------------------------------------------------------------------------
+
+    def _env(self, home: str, tmp: str, uid: int | None, *, pids: bool) -> dict[str, str]:
+        # Never the host's environment: it holds the host's secrets (API keys...).
+        bin_dir = os.path.dirname(self.python)
+        env = {
+            "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": home,
+            "TMPDIR": tmp,
+            "LANG": "C.UTF-8",
+            "USER": "sandbox",
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **self.opts.env,
+        }
+        limits = self._limits(pids=pids)
+        env["AGENTHOST_RLIMITS"] = ",".join(
+            f"{name}={value}" for name, value in _rlimit_names(limits).items()
+        )
+        if uid is not None:
+            env["AGENTHOST_DROP_UID"] = str(uid)
+        return env
+
+    def _limits(self, *, pids: bool) -> dict[str, Any]:
+        o = self.opts
+        why = "the sandbox shares the host user's process count"
+        if os.geteuid() == 0:
+            why = "root is exempt from process limits and the interpreter is not readable by others"
+        return {
+            "memory": o.memory,
+            "file_size": o.file_size,
+            "open_files": o.open_files,
+            "cpu_time": o.cpu_time,
+            "pids": o.pids if pids else f"not enforced without bwrap: {why}",
+            "cpus": "not enforced by the local backend",
+        }
+
+
+def _rlimit_names(limits: dict[str, Any]) -> dict[str, int]:
+    names = {"memory": "as", "file_size": "fsize", "open_files": "nofile", "cpu_time": "cpu"}
+    out = {names[k]: v for k, v in limits.items() if k in names and isinstance(v, int)}
+    if isinstance(limits.get("pids"), int):
+        out["nproc"] = limits["pids"]
+    return out
+
+
+class LocalExecutor(SubprocessExecutor):
+    """A local executor; also removes its scratch dir and, when it ran under its own uid
+    without bwrap, kills whatever that uid left running."""
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        info: dict[str, Any],
+        *,
+        cleanup: str | None = None,
+        uid: int | None = None,
+    ) -> None:
+        super().__init__(proc, info)
+        self._cleanup = cleanup
+        self._uid = uid
+
+    async def kill(self) -> None:
+        await super().kill()
+        if self._uid is not None:
+            await asyncio.to_thread(_kill_uid, self._uid)
+        if self._cleanup is not None:
+            path, self._cleanup = self._cleanup, None
+            await asyncio.to_thread(shutil.rmtree, path, True)
+
+
+async def _exec(argv: list[str], env: dict[str, str], cwd: str) -> asyncio.subprocess.Process:
+    try:
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,  # its own process group: kill() takes all of it
+            limit=STREAM_LIMIT,
+        )
+    except OSError as exc:
+        raise SandboxStartError(f"cannot start {argv[0]}: {exc}") from None
+
+
+def _host_python() -> str:
+    # sys.executable keeps a venv's symlink (so the venv's packages are seen) and is never a
+    # pyenv shim; a shim would cost ~120 ms a spawn.
+    exe = sys.executable
+    if not exe or not os.path.isabs(exe):
+        raise SandboxStartError("cannot tell which Python runs the host; set python = '/abs/path'")
+    return exe
+
+
+def _python_paths(python: str) -> list[str]:
+    """Host directories the interpreter needs, outside /usr and /etc (bound read-only)."""
+    if python == sys.executable:
+        found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    else:
+        code = "import sys; print(sys.prefix, sys.base_prefix, sys.exec_prefix, sep='\\n')"
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise SandboxStartError(f"cannot run {python}: {out.stderr.strip()}")
+        found = out.stdout.split()
+    found += [os.path.dirname(python), os.path.dirname(os.path.realpath(python))]
+    paths: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in found} | {os.path.abspath(p) for p in found}):
+        if not os.path.isdir(path) or path in ("/",):
+            continue
+        if any(path == top or path.startswith(top + "/") for top in ("/usr", "/etc", *paths)):
+            continue
+        paths.append(path)
+    return paths
+
+
+def _reachable_by_others(*files: str) -> bool:
+    """Whether a uid with no special rights can run ``files`` (every parent dir o+x)."""
+    for file in files:
+        for path in [file, os.path.realpath(file)]:
+            parents = Path(path).parents
+            try:
+                if any(not os.stat(p).st_mode & stat.S_IXOTH for p in parents):
+                    return False
+                if not os.stat(path).st_mode & stat.S_IROTH:
+                    return False
+            except OSError:
+                return False
+    return True
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process running as ``uid`` (a per-sandbox uid nobody else uses)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                os.kill(int(entry), signal.SIGKILL)
+        except OSError:
+            continue
