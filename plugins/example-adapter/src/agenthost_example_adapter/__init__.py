@@ -1,0 +1,1 @@
+"""agenthost-example-adapter: a minimal adapter plugin (the authoring template)."""
