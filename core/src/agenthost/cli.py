@@ -36,6 +36,17 @@ class Commands:
         parser.set_defaults(handler=handler)
         return parser
 
+    def group(self, name: str, help: str) -> Commands:
+        """The subcommands of ``agenthost NAME``, shared by every plugin that adds to it:
+        ``commands.group("sandbox", ...).add("build-image", ...)`` (created on first use)."""
+        parser = self._sub.choices.get(name)
+        if parser is None:
+            parser = self._sub.add_parser(name, help=help, description=help)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return Commands(action)
+        return Commands(parser.add_subparsers(dest=f"{name}_command", required=True))
+
 
 def embedded_config() -> Config:
     """No config file: the built-in demo agent on every installed frontend, memory store."""
