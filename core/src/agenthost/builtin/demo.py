@@ -50,14 +50,14 @@ async def demo(input: RunInput, ctx: RunContext) -> AsyncIterator[Event | str]:
 
 
 async def _run(code: str, ctx: RunContext) -> tuple[str, bool, list[Any]]:
+    from ..sandbox.errors import SandboxError
+
     try:
         sandbox = await ctx.sandbox()
     except Exception as exc:
         return f"(no sandbox is available here: {exc})", True, []
-    result = await sandbox.run_python(code, timeout=30)
-    text = result.stdout + result.stderr
-    if result.error is not None:
-        return text + f"{result.error.type}: {result.error.message}", True, []
-    if result.value is not None:
-        text += result.value
-    return text or "(no output)", False, list(getattr(result, "artifacts", []))
+    try:
+        result = await sandbox.run_python(code, timeout=30)
+    except SandboxError as exc:  # timeout, crash: the sandbox restarted empty
+        return f"Error: {exc}", True, []
+    return result.text() or "(no output)", not result.ok, list(result.artifacts)

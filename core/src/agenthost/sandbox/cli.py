@@ -16,20 +16,24 @@ from typing import Any
 
 
 def add_commands(commands: Any) -> None:
-    commands.add("sandbox", "run code in a sandbox, or show sandbox profiles", _configure, _main)
+    """Add ``exec`` and ``info`` to the ``agenthost sandbox`` group other plugins share."""
+    group = commands.group("sandbox", "try and manage sandboxes")
+    group.add("exec", "run Python (or --shell) in a fresh sandbox and print it", _exec_args, _main)
+    group.add("info", "show a profile's backend, isolation and limits", _common_args, _main)
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="sandbox_command", required=True)
-    run = sub.add_parser("exec", help="run Python (or --shell) in a fresh sandbox and print it")
-    run.add_argument("code", help="the code, or - to read it from stdin")
-    run.add_argument("--shell", action="store_true", help="run CODE with /bin/sh -c")
-    run.add_argument("--timeout", type=float, help="seconds (default: the profile's timeout)")
-    for p in (run, sub.add_parser("info", help="show profiles, backends and isolation")):
-        p.add_argument("--backend", help="use this backend with its default options")
-        p.add_argument("--profile", help="a [sandboxes.NAME] profile of the config")
-        p.add_argument("--config", help="config file (default ./agenthost.toml, if any)")
-        p.add_argument("--json", action="store_true", help="print JSON")
+def _common_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", help="use this backend with its default options")
+    parser.add_argument("--profile", help="a [sandboxes.NAME] profile of the config")
+    parser.add_argument("--config", help="config file (default ./agenthost.toml, if any)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _exec_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("code", help="the code, or - to read it from stdin")
+    parser.add_argument("--shell", action="store_true", help="run CODE with /bin/sh -c")
+    parser.add_argument("--timeout", type=float, help="seconds (default: the profile's timeout)")
+    _common_args(parser)
 
 
 def _profiles(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], str]:
@@ -53,7 +57,7 @@ def _main(args: argparse.Namespace) -> int:
 
     profiles, name = _profiles(args)
     manager = SandboxManager(profiles, Plugins())
-    if args.sandbox_command == "info":
+    if getattr(args, "code", None) is None:  # `sandbox info`
         return asyncio.run(_info(manager, name, args.json))
     code = sys.stdin.read() if args.code == "-" else args.code
     return asyncio.run(_exec(manager, name, code, args))
