@@ -73,10 +73,18 @@ async def read_json(request: Request) -> Any:
 
 def validation_problem(exc: ValidationError, prefix: str = "") -> HTTPProblem:
     """A 400 naming the first invalid field of a request body (``param`` is its dotted path)."""
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "") or "body"
-    msg = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
-    return HTTPProblem(400, f"{field}: {msg}", param=field, code="invalid_body")
+    errors = exc.errors()
+    # A union reports one error per member, each under the member's name: name the field.
+    first = errors[0]["loc"][:1]
+    group = [e for e in errors if e["loc"][:1] == first]
+    loc = list(group[0]["loc"])
+    for err in group[1:]:
+        loc = [a for a, b in zip(loc, err["loc"], strict=False) if a == b]
+    field = ".".join(str(p) for p in (prefix, *loc) if p != "") or "body"
+    msgs = ["unknown parameter" if e["type"] == "extra_forbidden" else e["msg"] for e in group]
+    return HTTPProblem(
+        400, f"{field}: {'; or '.join(dict.fromkeys(msgs))}", param=field, code="invalid_body"
+    )
 
 
 async def until_disconnected(request: Request) -> None:

@@ -154,7 +154,8 @@ class ChatAnswer:
                 self._streamed.add(message.id)
                 for part in message.parts:
                     self._text(artifact_text(part))
-        elif kind == "artifact":
+        elif kind == "artifact" and event.call_id is None:
+            # an artifact of a tool call belongs with the call, which chat does not show
             self._text(artifact_text(event.part))
         elif kind == "usage":
             self.usage = event.usage if self.usage is None else self.usage + event.usage

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     include_usage: bool | None = None
     include_obfuscation: bool | None = None
 
@@ -25,7 +27,7 @@ class StreamOptions(BaseModel):
 class ChatBody(BaseModel):
     """The parameters the frontend uses; the rest go through ``POLICY``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str = Field(min_length=1)
     messages: list[Any] = Field(min_length=1)

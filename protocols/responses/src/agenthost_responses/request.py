@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from agenthost.events import FilePart, Message, Part, Role, TextPart
 from agenthost.http import HTTPProblem, validation_problem
@@ -19,17 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ConversationRef(BaseModel):
-    id: str
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str = Field(min_length=1)
 
 
 class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     include_obfuscation: bool | None = None
 
 
 class CreateBody(BaseModel):
     """The parameters the frontend uses; the rest go through ``POLICY``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str = Field(min_length=1)
     input: str | list[Any]
@@ -56,7 +60,9 @@ def _none(value: Any) -> bool:
 
 
 def _one(value: Any) -> bool:
-    return value is None or value == 1
+    return value is None or (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and value == 1
+    )
 
 
 def _empty(value: Any) -> bool:
@@ -100,11 +106,11 @@ _NO_EFFECT = frozenset(
 POLICY: dict[str, tuple[Callable[[Any], bool], str]] = {
     "temperature": (_one, "1 or null"),
     "top_p": (_one, "1 or null"),
-    "top_logprobs": (lambda v: v in (None, 0), "0 or null"),
+    "top_logprobs": (lambda v: v is None or (type(v) is int and v == 0), "0 or null"),
     "max_output_tokens": (_none, "null"),
     "max_tool_calls": (_none, "null"),
     "tools": (_empty, "an empty list: agents run their own tools"),
-    "tool_choice": (lambda v: v in (None, "auto"), "'auto'"),
+    "tool_choice": (lambda v: v is None or v == "auto", "'auto'"),
     "text": (_plain_text, "format 'text'"),
     "reasoning": (_no_effort, "no 'effort'"),
     "include": (_include, "anything but 'message.output_text.logprobs'"),
@@ -260,6 +266,3 @@ def _no_file_ids(where: str) -> HTTPProblem:
 
 def _bad(param: str, message: str) -> HTTPProblem:
     return HTTPProblem(400, f"{param}: {message}", param=param, code="invalid_body")
-
-
-Status = Literal["queued", "in_progress", "completed", "failed", "cancelled", "incomplete"]

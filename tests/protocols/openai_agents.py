@@ -1,0 +1,262 @@
+"""Agents, servers and strict checks shared by the Responses and Chat Completions tests.
+
+The agents are plain functions served by the built-in ``python`` adapter. Every body and
+streamed event is validated with the openai SDK's own pydantic types on the raw JSON (the
+client itself is lenient): a missing required field fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from agenthost import (
+    AgentApp,
+    Artifact,
+    DataPart,
+    FilePart,
+    InputRequired,
+    ReasoningDelta,
+    RunContext,
+    RunInput,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UsageEvent,
+)
+from agenthost.config import parse_config
+from agenthost.testing.server import ServerHandle, running_server
+from pydantic import BaseModel, TypeAdapter
+
+# A 1x1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+class Gate:
+    """Holds an agent at a point: the test sees it arrive, and whether code after it ran."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.cancelled = threading.Event()
+        self.release: asyncio.Event | None = None  # created on the server's loop
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.after = False
+
+    def wait_entered(self, timeout: float = 20) -> None:
+        assert self.entered.wait(timeout), "the agent never reached the gate"
+
+    def open(self) -> None:
+        """Let the agent go on (from the test's thread)."""
+        assert self.loop is not None and self.release is not None
+        self.loop.call_soon_threadsafe(self.release.set)
+
+    async def hold(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.release = asyncio.Event()
+        self.entered.set()
+        try:
+            await self.release.wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        self.after = True
+
+
+GATES: dict[str, Gate] = {}
+
+
+def new_gate(key: str) -> Gate:
+    GATES[key] = gate = Gate()
+    return gate
+
+
+# ----------------------------------------------------------------------------- agents
+
+
+async def echo(text: str) -> AsyncIterator[str]:
+    """Echoes the text back, word by word."""
+    for word in text.split():
+        yield word + " "
+
+
+async def tokens(input: RunInput) -> AsyncIterator[Any]:
+    """Twenty tokens, then its usage."""
+    for i in range(20):
+        yield f"t{i} "
+    yield UsageEvent(usage=Usage(input_tokens=3, output_tokens=20, total_tokens=23))
+
+
+async def memory(input: RunInput, ctx: RunContext) -> AsyncIterator[str]:
+    """Says which turn of the session this is and every user message so far."""
+    history = await ctx.history()
+    said = [m.text_content for m in history if m.role == "user"] + [input.text]
+    yield f"turn {len(said)}: " + " | ".join(said)
+
+
+async def instructed(input: RunInput) -> AsyncIterator[str]:
+    yield f"[{input.instructions}] {input.text}"
+
+
+async def parts(input: RunInput) -> AsyncIterator[str]:
+    """Describes every message and part it was given."""
+    out = []
+    for message in input.messages:
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                out.append(f"{message.role}:text:{part.text}")
+            elif isinstance(part, FilePart):
+                size = len(part.bytes) if part.bytes is not None else part.uri
+                out.append(f"{message.role}:file:{part.mime_type}:{part.name}:{size}")
+    yield "; ".join(out)
+
+
+async def tools(text: str) -> AsyncIterator[Any]:
+    """Thinks, calls a lookup tool and a Python run (its own tools), then answers."""
+    yield ReasoningDelta(text="The user wants ")
+    yield ReasoningDelta(text="a lookup.")
+    yield "Let me look. "
+    yield ToolCall(call_id="c1", name="lookup", arguments={"q": text})
+    yield ToolResult(call_id="c1", output={"hits": 3})
+    yield ToolCall(call_id="c2", name="run_python", arguments={"code": "print('hi')\n6*7"})
+    yield Artifact(part=FilePart(name="plot.png", mime_type="image/png", bytes=PNG), call_id="c2")
+    yield ToolResult(call_id="c2", output={"stdout": "hi\n", "value": "42", "error": None})
+    yield ToolCall(call_id="c3", name="fetch", arguments={"url": "x"})
+    yield ToolResult(call_id="c3", output="unreachable", is_error=True)
+    yield "Found 3."
+    yield UsageEvent(usage=Usage(input_tokens=5, output_tokens=7, total_tokens=12))
+
+
+async def artifacts(text: str) -> AsyncIterator[Any]:
+    yield "Here: "
+    yield Artifact(part=DataPart(data={"rows": 2}))
+    yield Artifact(part=FilePart(name="dot.png", mime_type="image/png", bytes=PNG))
+
+
+async def asks(text: str) -> AsyncIterator[Any]:
+    """Needs more input: asks which city."""
+    yield InputRequired(prompt="Which city?")
+
+
+async def boom(text: str) -> AsyncIterator[str]:
+    yield "partial "
+    raise ValueError("kaboom")
+
+
+async def gated(text: str) -> AsyncIterator[Any]:
+    """Streams, then waits at the gate named by its input (a stand-in for slow work)."""
+    gate = GATES[text]
+    yield "one "
+    yield ToolCall(call_id="w1", name="long_job", arguments={})
+    await gate.hold()
+    yield ToolResult(call_id="w1", output="ok")
+    yield "two"
+
+
+async def sandboxed(text: str, ctx: RunContext) -> AsyncIterator[Any]:
+    """Runs its input as Python in the session's sandbox."""
+    yield ToolCall(call_id="py1", name="run_python", arguments={"code": text})
+    sandbox = await ctx.sandbox()
+    result = await sandbox.run_python(text, timeout=30)
+    output = {"stdout": result.stdout, "value": result.value, "error": result.error}
+    yield ToolResult(call_id="py1", output=output, is_error=bool(result.error))
+    yield f"value={result.value}"
+
+
+AGENTS = {
+    "echo": echo,
+    "tokens": tokens,
+    "memory": memory,
+    "instructed": instructed,
+    "parts": parts,
+    "tools": tools,
+    "artifacts": artifacts,
+    "asks": asks,
+    "boom": boom,
+    "gated": gated,
+    "sandboxed": sandboxed,
+}
+
+
+def make_app(host: dict[str, Any] | None = None) -> AgentApp:
+    """An app serving every test agent over the Responses and Chat frontends."""
+    config = parse_config(
+        {"host": host or {}, "frontends": {"responses": {}, "chat": {}}}, "<openai tests>"
+    )
+    app = AgentApp(config)
+    for name, fn in AGENTS.items():
+        app.host.add_agent(name, fn, adapter="python")
+    return app
+
+
+@contextmanager
+def serve(host: dict[str, Any] | None = None) -> Iterator[ServerHandle]:
+    with running_server(make_app(host)) as server:
+        yield server
+
+
+def run_of(server: ServerHandle, run_id: str) -> Any:
+    """The run's final record, waiting (on the server's loop) for it to end."""
+    run = server.app.host.runs.get(run_id)
+    assert run is not None, run_id
+    return server.call(run.wait())
+
+
+# ----------------------------------------------------------------------------- strict checks
+
+
+def strict(model: type[BaseModel] | TypeAdapter[Any], data: Any) -> Any:
+    """Validate raw JSON (a dict, or an SDK object's own fields) with an SDK type."""
+    if isinstance(data, BaseModel):
+        # exclude_unset: exactly the fields the server sent, so a missing one fails here
+        data = data.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(model, TypeAdapter):
+        return model.validate_python(data)
+    return model.model_validate(data)
+
+
+def assert_error_shape(body: Any, status: int, response_status: int) -> dict[str, Any]:
+    """An OpenAI error body: exactly message, type, param, code."""
+    assert response_status == status, body
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"message", "type", "param", "code"}, error
+    assert isinstance(error["message"], str) and error["message"]
+    return dict(error)
+
+
+def sse_events(
+    url: str, body: dict[str, Any], *, method: str = "POST", headers: dict[str, str] | None = None
+) -> list[tuple[str | None, str]]:
+    """(event name, data) of every SSE frame of a raw request."""
+    frames: list[tuple[str | None, str]] = []
+    with httpx.stream(
+        method, url, json=body if method == "POST" else None, headers=headers, timeout=30
+    ) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event: str | None = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                frames.append((event, line[6:]))
+                event = None
+    return frames
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value)
+
+
+def require_engines() -> bool:
+    return os.environ.get("AGENTHOST_REQUIRE_ENGINES") == "1"
