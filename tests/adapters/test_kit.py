@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import pytest
-from agenthost import Host, MessageCompleted, MessageDelta, ToolResult, hookimpl
+from agenthost import Host, MessageCompleted, MessageDelta, TextPart, ToolResult, hookimpl
 from agenthost.testing import AdapterSuite, Script
 from agenthost_example_adapter.adapter import ExampleAdapter
 
@@ -47,7 +47,8 @@ class WrongCompletion(ExampleAdapter):
     async def run(self, input: Any, ctx: Any) -> AsyncIterator[Any]:
         async for event in super().run(input, ctx):
             if isinstance(event, MessageCompleted):
-                event.message.parts[0].text = event.message.parts[0].text.upper()  # type: ignore[union-attr]
+                text = event.message.text_content.upper()
+                event.message.parts = [TextPart(text=text)]
             yield event
 
 

@@ -9,6 +9,8 @@ from agenthost.testing import Script, Turn
 from agenthost_langgraph.testing import ScriptedChatModel, user_texts
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.tools import BaseTool, tool
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.types import interrupt
 
 
 def scripted_turn(turn: Turn) -> Any:
@@ -49,3 +51,18 @@ def langchain_agent(script: Script, **kwargs: Any) -> Any:
 def last_user_text(messages: list[BaseMessage]) -> str:
     texts = user_texts(messages)
     return texts[-1] if texts else ""
+
+
+def approval_graph() -> StateGraph:
+    """Asks for approval with ``interrupt()``; answers from what the user resumed it with."""
+
+    def ask(state: MessagesState) -> dict[str, Any]:
+        answer = interrupt({"question": "Approve the transfer?", "amount": 10})
+        verdict = "approved" if answer == "yes" else f"declined ({answer})"
+        return {"messages": [AIMessage(content=f"Transfer {verdict}.")]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("ask", ask)
+    graph.add_edge(START, "ask")
+    graph.add_edge("ask", END)
+    return graph

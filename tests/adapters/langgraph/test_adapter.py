@@ -17,10 +17,8 @@ from agenthost_langgraph import ScriptedChatModel
 from agenthost_langgraph.testing import user_texts
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import END, START, MessagesState, StateGraph
-from langgraph.types import interrupt
 
-from .agents import langchain_agent
+from .agents import approval_graph, langchain_agent
 
 
 @asynccontextmanager
@@ -39,21 +37,6 @@ async def serving(
 async def run_message(kit: KitHost, message: Message, session: str) -> RunResult:
     run = await kit.host.runs.start(RunInput(agent="agent", messages=[message], session_id=session))
     return await kit.collect(run)
-
-
-def approval_graph() -> StateGraph:
-    """Asks for approval with ``interrupt()``; answers from what the user resumed it with."""
-
-    def ask(state: MessagesState) -> dict[str, Any]:
-        answer = interrupt({"question": "Approve the transfer?", "amount": 10})
-        verdict = "approved" if answer == "yes" else f"declined ({answer})"
-        return {"messages": [AIMessage(content=f"Transfer {verdict}.")]}
-
-    graph = StateGraph(MessagesState)
-    graph.add_node("ask", ask)
-    graph.add_edge(START, "ask")
-    graph.add_edge("ask", END)
-    return graph
 
 
 async def test_interrupt_asks_for_input_and_the_next_message_resumes() -> None:

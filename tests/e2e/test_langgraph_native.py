@@ -1,0 +1,155 @@
+"""A LangGraph agent served like ``agenthost serve module:graph``, over the native SSE API."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from agenthost import AgentApp, Host
+from agenthost.cli import target_config
+from agenthost.config import parse_config
+from agenthost.testing.server import ServerHandle, running_server
+from agenthost_langgraph import ScriptedChatModel
+from agenthost_langgraph.testing import user_texts
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.tools import tool
+
+from ..adapters.langgraph.agents import approval_graph
+from .langgraph_http import EXAMPLE, of, output_text, run_native, sse_events
+
+
+@pytest.fixture
+def example_server() -> Iterator[ServerHandle]:
+    """The example served the way ``agenthost serve examples/langgraph_agent.py:graph`` does."""
+    host = Host(target_config(f"{EXAMPLE}:graph", None, None))
+    with running_server(AgentApp(host=host)) as server:
+        yield server
+
+
+def test_the_example_graph_is_detected_and_described(example_server: ServerHandle) -> None:
+    with httpx.Client(base_url=example_server.url) as client:
+        agents = client.get("/agents").json()["agents"]
+    assert [(a["name"], a["framework"]) for a in agents] == [("graph", "langgraph")]
+
+
+def test_a_run_streams_text_and_a_real_tool_call(example_server: ServerHandle) -> None:
+    with httpx.Client(base_url=example_server.url, timeout=30) as client:
+        events = run_native(client, "graph", "how many words is this", "s1")
+    types = [e["type"] for e in events]
+    assert types[0] == "run.started" and types[-1] == "run.completed"
+    [call] = of(events, "tool.call")
+    assert call["name"] == "count_words"
+    assert call["arguments"] == {"text": "how many words is this"}
+    [result] = of(events, "tool.result")
+    assert result["call_id"] == call["call_id"] and result["output"] == "5 words"
+    assert types.index("tool.call") < types.index("tool.result")
+    assert len(of(events, "message.delta")) > 2
+    assert output_text(events) == "Let me count.Your message has 5 words."
+
+
+def test_sessions_over_http_are_the_graphs_threads() -> None:
+    def echo(messages: list[BaseMessage]) -> str:
+        return " | ".join(user_texts(messages))
+
+    app = AgentApp(parse_config({"frontends": {"native": {}}}, "<test>"))
+    app.host.add_agent("echo", create_agent(ScriptedChatModel(turns=[echo], repeat_last=True), []))
+    with running_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        assert output_text(run_native(client, "echo", "alpha", "s1")) == "alpha"
+        assert output_text(run_native(client, "echo", "beta", "s1")) == "alpha | beta"
+        assert output_text(run_native(client, "echo", "gamma", "s2")) == "gamma"
+
+
+def slow_graph(state: dict[str, Any]) -> Any:
+    """An agent whose tool waits until cancelled, recording what happened in ``state``."""
+
+    @tool
+    async def wait_for(seconds: int) -> str:
+        """Wait for a number of seconds."""
+        state["started"] = True
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            state["cancelled"] = True
+            raise
+        state["finished"] = True
+        return "waited"
+
+    call = {"name": "wait_for", "args": {"seconds": 30}, "id": "call_wait"}
+    model = ScriptedChatModel(turns=[AIMessage(content="Waiting.", tool_calls=[call]), "done"])
+    return create_agent(model, [wait_for])
+
+
+def test_cancel_over_http_stops_the_tool() -> None:
+    state: dict[str, Any] = {}
+    app = AgentApp(parse_config({"frontends": {"native": {}}}, "<test>"))
+    app.host.add_agent("slow", slow_graph(state))
+    with running_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        seen: list[dict[str, Any]] = []
+        with client.stream("POST", "/agents/slow/runs", json={"input": "go"}) as response:
+            run_id = response.headers["x-run-id"]
+            for event in sse_events(response):
+                seen.append(event)
+                if event["type"] == "tool.call":
+                    cancelled = client.post(f"/runs/{run_id}/cancel")
+                    assert cancelled.status_code == 200
+                    assert cancelled.json()["status"] == "cancelled"
+        assert seen[-1]["type"] == "run.cancelled"
+        assert client.get(f"/runs/{run_id}").json()["status"] == "cancelled"
+    assert state == {"started": True, "cancelled": True}
+
+
+def test_interrupt_over_http_asks_then_resumes() -> None:
+    app = AgentApp(parse_config({"frontends": {"native": {}}}, "<test>"))
+    app.host.add_agent("approve", approval_graph())
+    with running_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        first = run_native(client, "approve", "send 10 to Bob", "s1")
+        [asked] = of(first, "run.input_required")
+        assert asked["payload"] == {"question": "Approve the transfer?", "amount": 10}
+        assert first[-1]["type"] == "run.completed"
+        assert client.get(f"/runs/{first[0]['run_id']}").json()["status"] == "input_required"
+        second = run_native(client, "approve", "yes", "s1")
+        assert output_text(second) == "Transfer approved."
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_agenthost_serve_needs_no_other_configuration(tmp_path: Any) -> None:
+    """The real CLI in a subprocess: ``agenthost serve examples/langgraph_agent.py:graph``."""
+    port = _free_port()
+    command = [sys.executable, "-m", "agenthost.cli", "serve", f"{EXAMPLE}:graph"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=tmp_path,  # no agenthost.toml there: nothing but the target
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        with httpx.Client(base_url=url, timeout=30) as client:
+            while True:  # poll readiness, bounded by the deadline
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not become ready"
+                time.sleep(0.05)
+            events = run_native(client, "graph", "count these four words", "s1")
+        assert output_text(events) == "Let me count.Your message has 4 words."
+    finally:
+        process.terminate()
+        process.wait(10)
