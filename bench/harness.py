@@ -168,7 +168,7 @@ def agenthost_spec(*, quiet: bool, plugins: list[str] | None = None) -> ServerSp
     return ServerSpec("agenthost", argv, "/readyz", env)
 
 
-def agentscope_spec(*, quiet: bool, framework: str = "agentscope") -> ServerSpec:
+def agentscope_spec(*, quiet: bool, framework: str = "text") -> ServerSpec:
     """bench/peers/agentscope_app.py in the peer's venv (bench/setup_peers.sh)."""
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
@@ -527,7 +527,7 @@ def _verdict(value: float, target: float | None, op: str) -> str:
 # ------------------------------------------------------------------------------- main
 
 
-def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
+def parse_args(description: str, argv: list[str] | None, peer_framework: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--duration", type=float, default=10, help="seconds per load (10)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
@@ -542,9 +542,9 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--peer-framework",
         choices=["agentscope", "text"],
-        default="agentscope",
-        help="how the peer runs the agent: as an agentscope Msg stream (default) or through "
-        "its plain-text adapter",
+        default=peer_framework,
+        help="how the peer runs the agent: through its plain-text stream adapter, or as an "
+        f"agentscope Msg stream (default here: {peer_framework})",
     )
     parser.add_argument("--only", action="append", help="run only targets whose label has this")
     parser.add_argument(
@@ -559,9 +559,15 @@ def main(
     description: str,
     build: Callable[[argparse.Namespace], tuple[list[ServerSpec], list[Target], list[Comparison]]],
     argv: list[str] | None = None,
+    *,
+    peer_framework: str = "text",
 ) -> int:
-    """Run a side-by-side benchmark; ``build(args)`` names its servers, targets, comparisons."""
-    args = parse_args(description, argv)
+    """Run a side-by-side benchmark; ``build(args)`` names its servers, targets, comparisons.
+
+    ``peer_framework``: the peer's default path, "text" (its lightest) unless the endpoint
+    only streams on the agentscope path.
+    """
+    args = parse_args(description, argv, peer_framework)
     try:
         specs, targets, comparisons = build(args)
     except BenchError as exc:

@@ -8,7 +8,7 @@ One AgentApp serves it on its three endpoints: ``POST /process`` (its agent API,
 ``POST /compatible-mode/v1/responses`` (OpenAI Responses) and ``POST /a2a`` (A2A JSON-RPC,
 a2a-sdk 0.3; its card says ``streaming: false``). Ready when ``GET /health`` answers.
 
-``--framework text`` (default) feeds the generator's strings to the runtime's plain-text
+``--framework text`` (the default) feeds the generator's strings to the runtime's plain-text
 stream adapter: its lightest path. ``--framework agentscope`` wraps each token in an
 agentscope ``Msg`` (cumulative content, as agentscope agents stream), the path an agentscope
 agent takes.
