@@ -91,6 +91,7 @@ class AgentApp(FastAPI):
         default_host, default_port = split_listen(self.host.config.host.listen)
         host = host or default_host
         self.host.check_listen(host)
+        uvicorn_kwargs.setdefault("access_log", self.host.config.host.access_log)
         uvicorn.run(
             self,
             host=host,

@@ -92,7 +92,8 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     uvicorn.run(
-        app, host=host_addr, port=port, log_level=config.host.log_level, timeout_graceful_shutdown=5
+        app, host=host_addr, port=port, log_level=config.host.log_level,
+        access_log=config.host.access_log, timeout_graceful_shutdown=5,
     )
     return 0
 

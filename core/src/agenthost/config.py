@@ -58,6 +58,7 @@ class HostSection(_Section):
     run_ttl_seconds: float = Field(default=600.0, ge=0)
     max_finished_runs: int = Field(default=10_000, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = False  # each run already logs one structured line
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -52,9 +52,16 @@ class Host:
         )
         self.runs = RunRegistry(self.agents, self.store, policy, self.sandboxes.for_session)
         for name, section in self.config.agents.items():
+            try:
+                target = load_object(section.target)
+            except Exception as exc:
+                raise ConfigError([
+                    f"{self.config.source}: agents.{name}.target: cannot import "
+                    f"{section.target!r}: {type(exc).__name__}: {exc}"
+                ]) from exc
             self.add_agent(
                 name,
-                load_object(section.target),
+                target,
                 adapter=section.adapter,
                 description=section.description,
                 sandbox=section.sandbox,
