@@ -162,13 +162,24 @@ async def gated(text: str) -> AsyncIterator[Any]:
     yield "two"
 
 
-async def sandboxed(text: str, ctx: RunContext) -> AsyncIterator[Any]:
-    """Runs its input as Python in the session's sandbox."""
+async def sandboxed(text: str) -> AsyncIterator[Any]:
+    """Runs its input as Python with the neutral ``run_python`` tool (the session's sandbox)."""
+    from agenthost.sandbox.tools import run_python
+
+    yield ToolCall(call_id="py1", name="run_python", arguments={"code": text})
+    output = await run_python(text, timeout=30)
+    yield ToolResult(call_id="py1", output=str(output), is_error=getattr(output, "is_error", False))
+    yield "ran it"
+
+
+async def sandbox_direct(text: str, ctx: RunContext) -> AsyncIterator[Any]:
+    """Runs its input in ``ctx.sandbox()`` and reports the result's fields."""
     yield ToolCall(call_id="py1", name="run_python", arguments={"code": text})
     sandbox = await ctx.sandbox()
     result = await sandbox.run_python(text, timeout=30)
-    output = {"stdout": result.stdout, "value": result.value, "error": result.error}
-    yield ToolResult(call_id="py1", output=output, is_error=bool(result.error))
+    error = None if result.error is None else f"{result.error.type}: {result.error.message}"
+    output = {"stdout": result.stdout, "value": result.value, "error": error}
+    yield ToolResult(call_id="py1", output=output, is_error=error is not None)
     yield f"value={result.value}"
 
 
@@ -184,6 +195,7 @@ AGENTS = {
     "boom": boom,
     "gated": gated,
     "sandboxed": sandboxed,
+    "sandbox_direct": sandbox_direct,
 }
 
 

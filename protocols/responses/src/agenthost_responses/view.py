@@ -422,7 +422,11 @@ class ResponseView:
 
     def _artifact(self, part: Any, call_id: str | None) -> None:
         image = isinstance(part, FilePart) and part.mime_type.startswith("image/")
-        tool = self._tools.get(call_id) if call_id else None
+        if call_id:
+            tool = self._tools.get(call_id)
+        else:
+            # the sandbox tools emit a run's figures without a call id, while the call runs
+            tool = next((t for t in reversed(self._tools.values()) if t.kind == "code"), None)
         if image and tool is not None and tool.kind == "code":
             url = _data_url(part)
             if url:
