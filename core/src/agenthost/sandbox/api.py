@@ -147,6 +147,8 @@ class Sandbox:
                     on_output(OutputChunk(stream, text))  # type: ignore[arg-type]
 
         reply = await self._call(op, args, timeout=timeout, on_output=callback)
+        if op == "shell":
+            self._raise_file_error(reply)  # a cwd outside the work dir
         return self._result(reply)
 
     def _result(self, reply: Reply) -> ExecResult:
