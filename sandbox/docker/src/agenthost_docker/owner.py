@@ -34,8 +34,13 @@ class Owner:
     start: str
 
     @classmethod
+    def of(cls, pid: int) -> Owner:
+        """The process ``pid`` of this machine."""
+        return cls(socket.gethostname(), pid, _start_time(pid))
+
+    @classmethod
     def current(cls) -> Owner:
-        return cls(socket.gethostname(), os.getpid(), _start_time(os.getpid()))
+        return cls.of(os.getpid())
 
     @classmethod
     def parse(cls, label: str) -> Owner | None:
