@@ -49,6 +49,7 @@ class Host:
             cancel_grace_seconds=h.cancel_grace_seconds,
             run_ttl_seconds=h.run_ttl_seconds,
             max_finished_runs=h.max_finished_runs,
+            stream_coalesce_seconds=h.stream_coalesce_ms / 1000,
         )
         self.runs = RunRegistry(self.agents, self.store, policy, self.sandboxes.for_session)
         for name, section in self.config.agents.items():

@@ -46,6 +46,7 @@ class RunPolicy:
     cancel_grace_seconds: float = 1.0
     run_ttl_seconds: float = 600.0
     max_finished_runs: int = 10_000
+    stream_coalesce_seconds: float = 0.0
 
 
 class Run:
@@ -89,8 +90,11 @@ class Run:
     def append(self, event: Any) -> None:
         if self.done:
             return  # a run that was force-ended drops what its task still produces
-        event.run_id = self.run_id
-        event.seq = len(self.events)
+        # Stamp without pydantic's validating __setattr__: both values are known-good, and this
+        # runs once per event on the hot path.
+        fields = event.__dict__
+        fields["run_id"] = self.run_id
+        fields["seq"] = len(self.events)
         self.events.append(event)
         kind = event.type
         if kind == "message.delta":
@@ -117,8 +121,12 @@ class Run:
 
     # -- consuming ----------------------------------------------------------------------
 
-    async def batches(self, after: int = -1) -> AsyncIterator[list[Any]]:
-        """Events with ``seq > after``, in batches of whatever is ready, until the terminal one."""
+    async def batches(self, after: int = -1, coalesce: float = 0.0) -> AsyncIterator[list[Any]]:
+        """Events with ``seq > after``, in batches of whatever is ready, until the terminal one.
+
+        ``coalesce``: after waiting for new events, wait this many seconds more so a burst
+        goes out as one batch (one write to the client instead of one per token).
+        """
         index = after + 1
         while True:
             if index < len(self.events):
@@ -131,6 +139,8 @@ class Run:
             if self._wakeup is None:
                 self._wakeup = asyncio.get_running_loop().create_future()
             await self._wakeup
+            if coalesce and not self.done:
+                await asyncio.sleep(coalesce)
 
 
 class Subscription:
@@ -140,10 +150,10 @@ class Subscription:
     subscriber of a client-owned run leaves early, the run is cancelled (if configured).
     """
 
-    def __init__(self, registry: RunRegistry, run: Run, after: int):
+    def __init__(self, registry: RunRegistry, run: Run, after: int, coalesce: float = 0.0):
         self.registry = registry
         self.run = run
-        self._iter = run.batches(after)
+        self._iter = run.batches(after, coalesce)
         self.finished = False
 
     async def __aenter__(self) -> Subscription:
@@ -288,7 +298,7 @@ class RunRegistry:
             input_required = False
             async for item in entry.adapter.run(run.input, ctx):
                 if isinstance(item, str):
-                    item = MessageDelta(message_id=default_message, text=item)
+                    item = MessageDelta.model_construct(message_id=default_message, text=item)
                 elif item.type in ("message.delta", "reasoning.delta") and not item.message_id:
                     item.message_id = default_message
                 elif item.type in ("run.completed", "run.failed", "run.cancelled"):
@@ -369,11 +379,16 @@ class RunRegistry:
 
     # -- consume and cancel --------------------------------------------------------------
 
-    def subscribe(self, run_id: str, after: int = -1) -> Subscription:
+    def subscribe(
+        self, run_id: str, after: int = -1, *, coalesce: float | None = None
+    ) -> Subscription:
+        """Follow a run's events after ``seq``; ``coalesce`` defaults to the host policy."""
         run = self._runs.get(run_id)
         if run is None:
             raise UnknownRun(run_id)
-        return Subscription(self, run, after)
+        if coalesce is None:
+            coalesce = self.policy.stream_coalesce_seconds
+        return Subscription(self, run, after, coalesce)
 
     def _on_abandoned(self, run: Run) -> None:
         if not run.detached and self.policy.cancel_on_disconnect:

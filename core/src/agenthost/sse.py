@@ -55,8 +55,9 @@ class EventStream:
         ] + [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code,
-                    "headers": self.headers})
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.headers}
+        )
         producer = asyncio.current_task()
         assert producer is not None
         lock = asyncio.Lock()
@@ -69,8 +70,9 @@ class EventStream:
                     message = await asyncio.wait_for(receive(), self.ping_seconds)
                 except TimeoutError:
                     async with lock:
-                        await send({"type": "http.response.body", "body": PING_FRAME,
-                                    "more_body": True})
+                        await send(
+                            {"type": "http.response.body", "body": PING_FRAME, "more_body": True}
+                        )
                     continue
                 if message["type"] == "http.disconnect":
                     gone = True
