@@ -160,7 +160,7 @@ def test_busy_session_is_refused_with_409(
             "content-type": "application/x-www-form-urlencoded"}}, 415, "content type"),
         ("POST", "/agents/nobody/runs", {"json": {"input": "x"}}, 404, "no agent named 'nobody'"),
         ("POST", "/agents/echo/runs", {"json": {"input": "x" * 4000}}, 413, "larger than"),
-        ("POST", "/agents/echo/runs", {"json": {"inptu": "x"}}, 400, "inptu: unknown field"),
+        ("POST", "/agents/echo/runs", {"json": {"inptu": "x"}}, 400, "inptu: unknown parameter"),
         ("POST", "/agents/echo/runs", {"json": {}}, 400, "give 'messages'"),
         ("POST", "/agents/echo/runs", {"json": [1, 2]}, 400, "JSON object"),
         ("POST", "/agents/echo/runs", {"json": {"messages": [{"role": "robot", "parts": []}]}},

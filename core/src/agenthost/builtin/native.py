@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from ..errors import SessionBusy, UnknownAgent, UnknownRun
 from ..events import Message, RunInput
 from ..frontend import Frontend
-from ..http import HTTPProblem, read_json
+from ..http import HTTPProblem, read_json, validation_problem
 from ..runs import Run
 from ..sse import sse_frame, sse_response
 
@@ -49,13 +49,6 @@ class StartRunBody(BaseModel):
         return self
 
 
-def _validation_problem(exc: ValidationError) -> HTTPProblem:
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "body"
-    msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-    return HTTPProblem(400, f"{field}: {msg}", param=field, code="invalid_body")
-
-
 class NativeFrontend(Frontend):
     name = "native"
     versions = ("1",)
@@ -70,15 +63,6 @@ class NativeFrontend(Frontend):
             Route("/runs/{run_id}/cancel", self.cancel_run, methods=["POST"]),
         ]
 
-    def _auth(self, request: Request) -> None:
-        if not self.host.authorized(request):
-            raise HTTPProblem(
-                401,
-                "missing or invalid API key (Authorization: Bearer ...)",
-                type="authentication_error",
-                code="invalid_api_key",
-            )
-
     def _agent_info(self, name: str) -> dict[str, Any]:
         entry = self.host.agents.get(name)
         if entry is None:
@@ -90,15 +74,15 @@ class NativeFrontend(Frontend):
         return info
 
     async def list_agents(self, request: Request) -> JSONResponse:
-        self._auth(request)
+        self.authorize(request)
         return JSONResponse({"agents": [self._agent_info(n) for n in sorted(self.host.agents)]})
 
     async def get_agent(self, request: Request) -> JSONResponse:
-        self._auth(request)
+        self.authorize(request)
         return JSONResponse(self._agent_info(request.path_params["name"]))
 
     async def start_run(self, request: Request) -> Response:
-        self._auth(request)
+        self.authorize(request)
         name = request.path_params["name"]
         self._agent_info(name)  # 404 before reading the body
         data = await read_json(request)
@@ -107,7 +91,7 @@ class NativeFrontend(Frontend):
         try:
             body = StartRunBody.model_validate(data)
         except ValidationError as exc:
-            raise _validation_problem(exc) from None
+            raise validation_problem(exc) from None
         messages = body.messages or [Message.text(body.input or "")]
         run_input = RunInput(
             agent=name,
@@ -135,7 +119,7 @@ class NativeFrontend(Frontend):
                 yield b"".join(sse_frame(e.model_dump_json(), id=e.seq) for e in batch)
 
     async def get_run(self, request: Request) -> JSONResponse:
-        self._auth(request)
+        self.authorize(request)
         try:
             record = await self.host.runs.record(request.path_params["run_id"])
         except UnknownRun as exc:
@@ -143,7 +127,7 @@ class NativeFrontend(Frontend):
         return JSONResponse(record.model_dump(mode="json"))
 
     async def run_events(self, request: Request) -> Response:
-        self._auth(request)
+        self.authorize(request)
         run_id = request.path_params["run_id"]
         raw_after = request.query_params.get("after", request.headers.get("last-event-id", "-1"))
         try:
@@ -173,7 +157,7 @@ class NativeFrontend(Frontend):
             raise HTTPProblem(404, str(exc), code="unknown_run") from None
 
     async def cancel_run(self, request: Request) -> JSONResponse:
-        self._auth(request)
+        self.authorize(request)
         try:
             record = await self.host.runs.cancel(request.path_params["run_id"])
         except UnknownRun as exc:
