@@ -31,6 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 class AgentApp(FastAPI):
     """A FastAPI app serving a host's agents over every configured frontend."""
 
+    host: Host  # type: ignore[assignment]
+
     def __init__(
         self,
         config: Config | str | Path | None = None,
@@ -42,6 +44,8 @@ class AgentApp(FastAPI):
             if isinstance(config, (str, Path)):
                 config = load_config(config)
             host = Host(config or Config())
+        # Shadows Starlette's rarely used ``host()`` route helper: ``app.host`` is the
+        # composed agenthost Host everywhere in this project.
         self.host = host
 
         @asynccontextmanager
@@ -73,7 +77,7 @@ class AgentApp(FastAPI):
 
         def decorate(target: F) -> F:
             self.host.add_agent(
-                name or getattr(target, "__name__", "agent"),
+                name or str(getattr(target, "__name__", "agent")),
                 target,
                 adapter=adapter,
                 description=description,

@@ -154,7 +154,7 @@ def _plugins(args: argparse.Namespace) -> int:
             if not info.builtin and info.distribution:
                 print(f"{info.distribution}=={info.version}")
         return 0
-    report = []
+    report: list[dict[str, Any]] = []
     for info in plugins.info():
         components = []
         for _kind, registered in plugins.components.items():

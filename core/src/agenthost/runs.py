@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +121,9 @@ class Run:
 
     # -- consuming ----------------------------------------------------------------------
 
-    async def batches(self, after: int = -1, coalesce: float = 0.0) -> AsyncIterator[list[Any]]:
+    async def batches(
+        self, after: int = -1, coalesce: float = 0.0
+    ) -> AsyncGenerator[list[Any], None]:
         """Events with ``seq > after``, in batches of whatever is ready, until the terminal one.
 
         ``coalesce``: after waiting for new events, wait this many seconds more so a burst
