@@ -326,7 +326,7 @@ class LocalExecutor(SubprocessExecutor):
         cleanup: str | None = None,
         uid: int | None = None,
     ) -> None:
-        super().__init__(proc, info)
+        super().__init__(proc, {**info, "pid": proc.pid})
         self._cleanup = cleanup
         self._uid = uid
 
