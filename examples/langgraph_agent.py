@@ -7,8 +7,9 @@ then, from another terminal:
     curl -N localhost:8000/agents/graph/runs -H 'content-type: application/json' \
          -d '{"input": "how many words is this?", "session_id": "s1"}'
 
-The chat model is scripted (no API key, no network): for every user message it calls the
-``count_words`` tool, then answers with the tool's result. Swap in a real model
+The chat model is scripted (no API key, no network): for every user message it counts the
+words by running Python in the session's sandbox (the ``run_python`` tool from
+``sandbox_tools()``), then answers with the result. Swap in a real model
 (``ChatOpenAI(model=...)``, ``ChatAnthropic(...)``) and the rest stays as it is.
 """
 
@@ -16,33 +17,26 @@ from __future__ import annotations
 
 import uuid
 
-from agenthost_langgraph import ScriptedChatModel
+from agenthost_langgraph import ScriptedChatModel, sandbox_tools
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
-from langchain_core.tools import tool
-
-
-@tool
-async def count_words(text: str) -> str:
-    """Count the words in a text."""
-    return f"{len(text.split())} words"
 
 
 def respond(messages: list[BaseMessage]) -> AIMessage:
-    """The scripted model: ask the tool about the user's message, then report its answer."""
+    """The scripted model: count the words of the user's message in Python, then report."""
     last = messages[-1]
     if isinstance(last, ToolMessage):
-        return AIMessage(content=f"Your message has {last.text}.")
-    call_id = f"call_{uuid.uuid4().hex[:8]}"
-    call = {"name": "count_words", "args": {"text": last.text}, "id": call_id}
+        if last.status == "error":
+            return AIMessage(content=f"The sandbox said: {last.text}")
+        return AIMessage(content=f"Your message has {last.text} words.")
+    code = f"len({last.text!r}.split())"
+    call = {"name": "run_python", "args": {"code": code}, "id": f"call_{uuid.uuid4().hex[:8]}"}
     return AIMessage(content="Let me count.", tool_calls=[call])
 
 
-model = ScriptedChatModel(turns=[respond], repeat_last=True)
-
 graph = create_agent(
-    model,
-    [count_words],
-    system_prompt="You count words.",
+    ScriptedChatModel(turns=[respond], repeat_last=True),
+    sandbox_tools(["run_python"]),
+    system_prompt="You count words, in Python.",
     name="word_counter",
 )

@@ -46,10 +46,10 @@ def test_a_run_streams_text_and_a_real_tool_call(example_server: ServerHandle) -
     types = [e["type"] for e in events]
     assert types[0] == "run.started" and types[-1] == "run.completed"
     [call] = of(events, "tool.call")
-    assert call["name"] == "count_words"
-    assert call["arguments"] == {"text": "how many words is this"}
+    assert call["name"] == "run_python"  # in the session's sandbox
+    assert call["arguments"] == {"code": "len('how many words is this'.split())"}
     [result] = of(events, "tool.result")
-    assert result["call_id"] == call["call_id"] and result["output"] == "5 words"
+    assert result["call_id"] == call["call_id"] and result["output"] == "5"
     assert types.index("tool.call") < types.index("tool.result")
     assert len(of(events, "message.delta")) > 2
     assert output_text(events) == "Let me count.Your message has 5 words."

@@ -10,13 +10,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .adapter_suite import AdapterSuite, Script, ScriptedCall, Turn
+    from .adapter_suite import AdapterSuite
+    from .script import Script, ScriptedCall, Turn
 
 _LAZY = {
     "AdapterSuite": "adapter_suite",
-    "Script": "adapter_suite",
-    "ScriptedCall": "adapter_suite",
-    "Turn": "adapter_suite",
+    "Script": "script",
+    "ScriptedCall": "script",
+    "Turn": "script",
 }
 
 __all__ = ["AdapterSuite", "Script", "ScriptedCall", "Turn"]
