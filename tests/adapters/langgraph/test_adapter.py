@@ -17,6 +17,7 @@ from agenthost_langgraph import ScriptedChatModel
 from agenthost_langgraph.testing import user_texts
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
 
 from .agents import approval_graph, langchain_agent
 
@@ -180,3 +181,33 @@ def test_adapter_is_detected_only_once_langgraph_is_loaded() -> None:
     assert component.details.get("detect_modules") == ("langgraph",)
     assert host.detect_adapter(approval_graph()) == "langgraph"
     assert host.detect_adapter(approval_graph().compile()) == "langgraph"
+
+
+async def test_a_subgraph_agent_reports_each_message_once() -> None:
+    """A parent graph whose node is a whole agent: the node writes the conversation back."""
+    from agenthost.testing.script import ScriptedCall, lookup_tool
+
+    calls: list[str] = []
+    inner = langchain_agent(
+        Script(
+            turns=[
+                Turn(text="Looking.", tool_calls=(ScriptedCall("c1", "lookup", {"city": "Oslo"}),)),
+                Turn(text="First answer."),
+                Turn(text="Second answer."),
+            ],
+            tools=[lookup_tool("tok", calls)],
+        )
+    )
+    parent = StateGraph(MessagesState)
+    parent.add_node("assistant", inner)
+    parent.add_edge(START, "assistant")
+    parent.add_edge("assistant", END)
+    async with serving(parent.compile()) as kit:
+        first = await kit.run("weather in Oslo?", "s1")
+        second = await kit.run("and now?", "s1")
+    assert [c.call_id for c in first.of("tool.call")] == ["c1"]
+    assert [r.call_id for r in first.of("tool.result")] == ["c1"]
+    assert first.text == "Looking.First answer."
+    assert not second.of("tool.call") and not second.of("tool.result")
+    assert second.text == "Second answer."
+    assert second.delta_text == "Second answer."

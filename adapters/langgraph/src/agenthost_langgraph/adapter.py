@@ -20,6 +20,7 @@ from typing import Any, Literal
 from agenthost.adapter import Adapter, AgentInfo
 from agenthost.context import RunContext
 from agenthost.events import Event, RunInput
+from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import StateGraph
@@ -129,25 +130,29 @@ class LangGraphAdapter(Adapter):
         config: RunnableConfig = {"configurable": {"thread_id": ctx.session_id}}
         if self.options.recursion_limit is not None:
             config["recursion_limit"] = self.options.recursion_limit
-        graph_input = await self._input(graph, input, config)
-        translator = StreamTranslator()
+        graph_input, earlier = await self._input(graph, input, config)
+        translator = StreamTranslator(earlier)
         stream: Any = graph.astream(graph_input, config, stream_mode=["messages", "updates"])
         async with aclosing(stream):  # a run that ends early still closes the graph's stream
             async for mode, chunk in stream:
                 for event in translator.feed(mode, chunk):
                     yield event
 
-    async def _input(self, graph: Pregel, input: RunInput, config: RunnableConfig) -> Any:
+    async def _input(
+        self, graph: Pregel, input: RunInput, config: RunnableConfig
+    ) -> tuple[Any, list[BaseMessage]]:
+        """The graph's input for this turn, and the messages the thread already holds."""
         messages = to_langchain(input.messages)
         if input.instructions:
             messages.insert(0, instructions_message(input.instructions))
         if graph.checkpointer is None:
-            return {"messages": messages}
+            return {"messages": messages}, []
         state = await graph.aget_state(config)
+        values = state.values if isinstance(state.values, dict) else {}
+        earlier: list[BaseMessage] = list(values.get("messages", []))
         if state.interrupts:
             answer = resume_value(input.messages[-1] if input.messages else None)
             if len(state.interrupts) == 1:
-                return Command(resume=answer)
-            return Command(resume={i.id: answer for i in state.interrupts})
-        earlier = state.values.get("messages", []) if isinstance(state.values, dict) else []
-        return {"messages": [*unanswered_tool_calls(earlier), *messages]}
+                return Command(resume=answer), earlier
+            return Command(resume={i.id: answer for i in state.interrupts}), earlier
+        return {"messages": [*unanswered_tool_calls(earlier), *messages]}, earlier

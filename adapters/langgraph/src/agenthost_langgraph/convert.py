@@ -193,11 +193,20 @@ def _jsonable(value: Any) -> Any:
 class StreamTranslator:
     """Turns one run's ``(mode, chunk)`` pairs into neutral events."""
 
-    def __init__(self) -> None:
+    def __init__(self, earlier: Iterable[BaseMessage] = ()) -> None:
         self._streamed: dict[str, str] = {}  # message id -> text sent as deltas so far
         self._completed: set[str] = set()
         self._calls: set[str] = set()
         self._results: set[str] = set()
+        # A node may write the whole conversation back (a subgraph node does): what earlier
+        # runs already reported must not be reported again.
+        for message in earlier:
+            if isinstance(message, AIMessage):
+                if message.id:
+                    self._completed.add(message.id)
+                self._calls.update(c["id"] for c in message.tool_calls if c["id"])
+            elif isinstance(message, ToolMessage):
+                self._results.add(message.tool_call_id)
 
     def feed(self, mode: str, chunk: Any) -> list[Any]:
         if mode == "messages":
