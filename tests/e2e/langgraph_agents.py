@@ -29,3 +29,10 @@ coder = create_agent(
 
 
 approve = approval_graph().compile()  # asks with interrupt(); the next message resumes it
+
+
+def _echo_turn(messages: list[BaseMessage]) -> str:
+    return " | ".join(m.text for m in messages if m.type == "human")
+
+
+echo = create_agent(ScriptedChatModel(turns=[_echo_turn], repeat_last=True), [], name="echo")
