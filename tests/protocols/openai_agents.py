@@ -199,10 +199,15 @@ AGENTS = {
 }
 
 
-def make_app(host: dict[str, Any] | None = None) -> AgentApp:
+def make_app(host: dict[str, Any] | None = None, store: dict[str, Any] | None = None) -> AgentApp:
     """An app serving every test agent over the Responses and Chat frontends."""
     config = parse_config(
-        {"host": host or {}, "frontends": {"responses": {}, "chat": {}}}, "<openai tests>"
+        {
+            "host": host or {},
+            "frontends": {"responses": {}, "chat": {}},
+            "store": store or {"backend": "memory"},
+        },
+        "<openai tests>",
     )
     app = AgentApp(config)
     for name, fn in AGENTS.items():
@@ -211,8 +216,10 @@ def make_app(host: dict[str, Any] | None = None) -> AgentApp:
 
 
 @contextmanager
-def serve(host: dict[str, Any] | None = None) -> Iterator[ServerHandle]:
-    with running_server(make_app(host)) as server:
+def serve(
+    host: dict[str, Any] | None = None, store: dict[str, Any] | None = None
+) -> Iterator[ServerHandle]:
+    with running_server(make_app(host, store)) as server:
         yield server
 
 

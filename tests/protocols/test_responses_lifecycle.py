@@ -9,6 +9,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -252,3 +253,29 @@ async def test_disconnect_while_waiting_cancels(server: ServerHandle) -> None:
             await request
     assert await asyncio.to_thread(gate.cancelled.wait, 20)
     assert not gate.after
+
+
+# ----------------------------------------------------------------------------- persistence
+
+
+def test_stored_responses_survive_a_restart(tmp_path: Path) -> None:
+    """With the sqlite store, a response can be retrieved and continued after a restart."""
+    store = {"backend": "sqlite", "path": str(tmp_path / "agenthost.db")}
+    with serve(store=store) as server:
+        client = OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+        first = client.responses.create(model="memory", input="I am Ann")
+        client.responses.create(model="memory", input="throwaway", store=False)
+    with serve(store=store) as server:
+        client = OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+        again = client.responses.retrieve(first.id)
+        strict(Response, again)
+        assert again.model_dump() == first.model_dump()
+        assert [e.type for e in client.responses.retrieve(first.id, stream=True)][-1] == (
+            "response.completed"
+        )
+        items = client.responses.input_items.list(first.id)
+        assert [i.content[0].text for i in items.data] == ["I am Ann"]
+        second = client.responses.create(
+            model="memory", input="who am I?", previous_response_id=first.id
+        )
+        assert second.output_text == "turn 2: I am Ann | who am I?"

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +35,8 @@ from starlette.routing import BaseRoute, Route
 from .items import input_items_page
 from .request import POLICY, CreateBody, parse_create, parse_input
 from .view import ResponseView, events_of
+
+log = logging.getLogger("agenthost.responses")
 
 # The openai SDK versions this frontend's tests pass with, every event and body validated by
 # that version's own types (sampled: 3.1.0, 3.3.1, 3.5, 3.8 to 3.10, 3.20, 3.30, 3.40, 3.45, 3.50,
@@ -274,8 +277,11 @@ class ResponsesFrontend(Frontend):
             "error": run.record.error,
             "input": [m.model_dump(mode="json") for m in run.record.input],
         }
-        await self.host.store.put(RESPONSES, run.run_id, record)
-        await self.host.store.put(TAILS, run.record.session_id, {"response_id": run.run_id})
+        try:
+            await self.host.store.put(RESPONSES, run.run_id, record)
+            await self.host.store.put(TAILS, run.record.session_id, {"response_id": run.run_id})
+        except Exception:
+            log.exception("could not store response %s", run.run_id)
 
     async def _find(self, response_id: str) -> _Found | None:
         run = self.host.runs.get(response_id)

@@ -180,7 +180,7 @@ class ResponseView:
         self._frames: list[bytes] | None = [] if stream else None
         self._after = after
         self.ended = False
-        self._emit({"type": "response.created", "response": self.response()})
+        self._emit_response("response.created")
 
     # -- reading -------------------------------------------------------------------------
 
@@ -230,6 +230,13 @@ class ResponseView:
             event["sequence_number"] = self.seq
             self._frames.append(sse_frame(_dumps(event), event=event["type"]))
 
+    def _emit_response(self, event_type: str) -> None:
+        """A lifecycle event carrying the whole response (built only when it is sent)."""
+        if self._frames is not None and self.seq + 1 > self._after:
+            self._emit({"type": event_type, "response": self.response()})
+        else:
+            self.seq += 1
+
     def _emit_delta(self, text: _Text, delta: str) -> None:
         self.seq += 1
         if self._frames is not None and self.seq > self._after:
@@ -264,7 +271,7 @@ class ResponseView:
         elif kind == "run.input_required":
             self._input_required = event.prompt or ""
         elif kind == "run.started":
-            self._emit({"type": "response.in_progress", "response": self.response()})
+            self._emit_response("response.in_progress")
         elif kind == "run.completed":
             self._end_completed(event)
         elif kind == "run.failed":
@@ -494,7 +501,7 @@ class ResponseView:
         self.ended = True
         if self.completed_at is None:
             self.completed_at = int(time.time())
-        self._emit({"type": event_type, "response": self.response()})
+        self._emit_response(event_type)
 
 
 def events_of(response: dict[str, Any], error: dict[str, str] | None, code_tool: str) -> list[Any]:
