@@ -13,6 +13,7 @@ TAG="${AGENTHOST_SANDBOX_IMAGE:-agenthost-sandbox:py3}"
 WAIT="${DOCKER_WAIT:-60}"
 LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 AGENTHOST="${AGENTHOST:-uv run agenthost}"
+IMAGE_VERSION=2  # = agenthost_docker.image.IMAGE_VERSION (a test keeps them equal)
 
 say() { echo "ci-engine: $*" >&2; }
 
@@ -45,13 +46,15 @@ if ! engine_up; then
     say "engine up"
 fi
 
-if docker image inspect "$TAG" >/dev/null 2>&1; then
-    say "image $TAG present"
+have=$(docker image inspect -f '{{ index .Config.Labels "org.agenthost.image.version" }}' \
+    "$TAG" 2>/dev/null || true)
+if [ "$have" = "$IMAGE_VERSION" ]; then
+    say "image $TAG (version $IMAGE_VERSION) present"
 else
     command -v debootstrap >/dev/null 2>&1 || {
         as_root apt-get update -qq
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
     }
-    say "building $TAG (debootstrap + docker import, about a minute)"
+    say "building $TAG version $IMAGE_VERSION (debootstrap + docker import, about a minute)"
     $AGENTHOST sandbox build-image --tag "$TAG"
 fi

@@ -1,10 +1,9 @@
-"""Attacks on a Docker sandbox, against the real engine: each is contained by a hardening
-measure, the host stays responsive and the other sandboxes are unaffected."""
+"""Attacks on a Docker sandbox, against the real engine, beyond the conformance suite's (which
+test_docker_suite.py runs too: fork bomb stopped by the pids limit, an infinite loop beside a
+responsive sandbox, ...): what the Docker hardening adds or reports in its own way."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import ipaddress
 import socket
 import uuid
@@ -45,39 +44,6 @@ async def make_sandbox(engine: Any) -> AsyncIterator[MakeSandbox]:
     yield make
     for manager in managers:
         await manager.close()
-
-
-def containers_of(engine: Any, profile: str) -> list[Any]:
-    return list(engine.containers.list(all=True, filters={"label": f"agenthost.profile={profile}"}))
-
-
-async def test_fork_bomb_is_stopped_by_the_pids_limit(make_sandbox: MakeSandbox) -> None:
-    sandbox = await make_sandbox(pids=32)
-    bystander = await make_sandbox()
-    result = await sandbox.run_python(
-        "import os, time\n"
-        "children = []\n"
-        "try:\n"
-        "    for _ in range(10_000):\n"
-        "        pid = os.fork()\n"
-        "        if pid == 0:\n"
-        "            time.sleep(600)\n"
-        "            os._exit(0)\n"
-        "        children.append(pid)\n"
-        "except OSError as exc:\n"
-        "    print('fork refused:', exc.errno)\n"
-        "len(children)"
-    )
-    assert "fork refused: 11" in result.stdout  # EAGAIN
-    assert result.value is not None and int(result.value) < 32
-    # The bystander, in its own container, never noticed.
-    assert (await bystander.run_python("sum(range(10))")).value == "45"
-    # And the bombed sandbox is still usable once its children are gone.
-    cleanup = await sandbox.run_python(
-        "import signal\nfor pid in children: os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)\n"
-        "'clean'"
-    )
-    assert cleanup.value == "'clean'"
 
 
 async def test_memory_bomb_is_oom_killed_and_reported(make_sandbox: MakeSandbox) -> None:
@@ -208,15 +174,3 @@ async def test_two_sandboxes_cannot_see_each_other(make_sandbox: MakeSandbox) ->
     assert not [n for n in names if marker in n]
     assert sleepers == []
     assert [f.path for f in await b.list_files()] == []
-
-
-async def test_timeouts_and_caps_stay_per_sandbox(make_sandbox: MakeSandbox) -> None:
-    """A sandbox stuck in a loop does not slow another's calls (the loop never blocks)."""
-    stuck = await make_sandbox()
-    other = await make_sandbox()
-    loop_task = asyncio.create_task(stuck.run_python("while True: pass", timeout=5))
-    results = [await other.run_python(f"{i} * 2") for i in range(20)]
-    assert [r.value for r in results] == [str(i * 2) for i in range(20)]
-    assert not loop_task.done()
-    with contextlib.suppress(SandboxTimeout):
-        await loop_task

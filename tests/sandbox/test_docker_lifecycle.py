@@ -144,7 +144,7 @@ async def test_warm_pool_is_filled_and_refilled(engine: Any) -> None:
         assert len(labelled(engine, f"agenthost.profile={name}")) == 2
         sandbox = await manager.create(name)
         assert (await sandbox.run_python("1 + 1")).value == "2"
-        await manager._profiles[name].refill  # type: ignore[misc]
+        await manager._profiles[name].refill  # the refill that create() scheduled
         assert manager.describe()[name]["warm"] == 2
         assert len(labelled(engine, f"agenthost.profile={name}")) == 3
     finally:

@@ -23,7 +23,8 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from typing import Any, ClassVar, TypeVar
 
 from agenthost.sandbox.backend import (
@@ -61,6 +62,8 @@ class DockerBackend(SandboxBackend):
         self._threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="agenthost-docker")
         self._client: Any = None
         self._live: set[str] = set()  # container ids this backend created and not removed
+        self._creating: set[Future[Any]] = set()  # create+attach+start calls in flight
+        self._closing = False
         self._base: dict[str, Any] = {}
         self.relaxed = options.relaxations()
 
@@ -139,7 +142,10 @@ class DockerBackend(SandboxBackend):
 
     async def close(self) -> None:
         """Remove every container this backend started and any leaked ones; stop the pool."""
+        self._closing = True
         _LIVE_INSTANCES.discard(self.instance)
+        if self._creating:  # let them finish, so the final reap sees their containers
+            await asyncio.to_thread(wait_futures, set(self._creating), self.options.start_timeout)
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._run(self._reap, True)
@@ -244,7 +250,11 @@ class DockerBackend(SandboxBackend):
         """Create, attach and start a container; its executor's stdio as asyncio streams."""
         import docker
 
+        if self._closing:
+            raise SandboxStartError("the docker backend is closing")
         future = self._threads.submit(self._create, spec)
+        self._creating.add(future)
+        future.add_done_callback(self._creating.discard)
         try:
             cid, sock = await asyncio.wait_for(
                 asyncio.shield(asyncio.wrap_future(future)), self.options.start_timeout

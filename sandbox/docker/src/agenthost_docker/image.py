@@ -10,6 +10,7 @@ from a registry's ``debian:bookworm-slim``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -27,6 +28,9 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SANDBOX_UID = 65532  # the distroless "nonroot" id: no account on a typical host uses it
 SANDBOX_USER = "sandbox"
 WORKDIR = "/work"
+# Bumped whenever the image's content changes: ci-engine.sh rebuilds an image whose
+# org.agenthost.image.version label differs, so a cached image never goes stale.
+IMAGE_VERSION = "2"
 
 log = logging.getLogger("agenthost.docker")
 
@@ -58,12 +62,17 @@ def image_changes(uid: int = SANDBOX_UID) -> list[str]:
         "ENV PYTHONDONTWRITEBYTECODE=1",
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "LABEL org.agenthost.image=sandbox",
+        f"LABEL org.agenthost.image.version={IMAGE_VERSION}",
         'CMD ["python3"]',
     ]
 
 
-def add_sandbox_user(rootfs: Path, uid: int = SANDBOX_UID, name: str = SANDBOX_USER) -> None:
-    """Give the sandbox user an entry in ``/etc/passwd`` and ``/etc/group`` and a home."""
+def finish_rootfs(rootfs: Path, uid: int = SANDBOX_UID, name: str = SANDBOX_USER) -> None:
+    """Give the sandbox user an entry in ``/etc/passwd`` and ``/etc/group`` and a home, and
+    make ``python`` mean ``python3`` (code and tools written for other images call it)."""
+    python = rootfs / "usr/bin/python"
+    if not python.exists() and not python.is_symlink():
+        python.symlink_to("python3")
     passwd, group = rootfs / "etc/passwd", rootfs / "etc/group"
     if f":{uid}:" not in passwd.read_text():
         with passwd.open("a") as f:
@@ -83,7 +92,6 @@ def debootstrap(
     suite: str = DEFAULT_SUITE,
     mirror: str = DEFAULT_MIRROR,
     packages: Sequence[str] = (),
-    run: Callable[..., Any] = subprocess.run,
 ) -> None:
     """``debootstrap --variant=minbase`` with python3 (and ``packages``) into ``rootfs``."""
     exe = shutil.which("debootstrap")
@@ -96,7 +104,7 @@ def debootstrap(
     include = ",".join(["python3", *packages])
     argv = [exe, "--variant=minbase", f"--include={include}", suite, str(rootfs), mirror]
     log.info("building the sandbox root filesystem: %s", " ".join(argv))
-    proc = run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-15:])
         raise ImageBuildError(f"debootstrap failed (exit {proc.returncode}):\n{tail}")
@@ -159,16 +167,36 @@ def build_image(
     packages: Sequence[str] = (),
     workdir: str | None = None,
     client: Any = None,
+    bootstrap: Callable[[Path], None] | None = None,
 ) -> str:
-    """Build ``tag`` from Debian packages (no registry); returns the image id."""
+    """Build ``tag`` from Debian packages (no registry); returns the image id.
+
+    ``bootstrap(rootfs)`` replaces the debootstrap step (it must leave a root filesystem with
+    python3 in ``rootfs``): for other suites' tooling, and for tests.
+    """
     import docker
 
     client = client or docker.from_env()
     base = workdir or os.environ.get("TMPDIR") or "/var/tmp"
     with tempfile.TemporaryDirectory(prefix="agenthost-rootfs-", dir=base) as tmp:
         rootfs = Path(tmp) / "rootfs"
-        debootstrap(rootfs, suite=suite, mirror=mirror, packages=packages)
-        add_sandbox_user(rootfs)
+        if bootstrap is None:
+            debootstrap(rootfs, suite=suite, mirror=mirror, packages=packages)
+        else:
+            bootstrap(rootfs)
+        finish_rootfs(rootfs)
         trim(rootfs)
         log.info("importing %s as %s", rootfs, tag)
-        return import_rootfs(client, rootfs, tag)
+        previous = _image_id(client, tag)
+        image_id = import_rootfs(client, rootfs, tag)
+    if previous and previous != image_id:
+        with contextlib.suppress(Exception):  # still used by a container: leave it
+            client.images.remove(previous)
+    return image_id
+
+
+def _image_id(client: Any, tag: str) -> str | None:
+    try:
+        return str(client.images.get(tag).id)
+    except Exception:
+        return None
