@@ -6,7 +6,7 @@ Run it as it is — it serves the agent below on a free local port and talks to 
 
 or serve the agent yourself and point the client at it:
 
-    agenthost serve examples/openai_client.py:app          # listens on 127.0.0.1:8000
+    agenthost serve examples/openai_client.py:calc         # listens on 127.0.0.1:8000
     python examples/openai_client.py --url http://127.0.0.1:8000/v1
 
 The agent is a plain async generator (the built-in ``python`` adapter): it streams its answer,
