@@ -111,10 +111,13 @@ class SubprocessExecutor(ExecutorProcess):
 
     async def kill(self) -> None:
         if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
+            try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
+            except (ProcessLookupError, PermissionError):
+                # Not a group leader (or already gone): the process alone. Not both: Popen's
+                # kill() polls first and would reap the child under asyncio's watcher.
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
         with contextlib.suppress(Exception):
             self.stdin.close()
         await self.wait()

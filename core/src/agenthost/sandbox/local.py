@@ -200,15 +200,13 @@ class LocalBackend(SandboxBackend):
 
     # -- bwrap -------------------------------------------------------------------------------
 
-    async def _spawn_bwrap(self, spec: SandboxSpec) -> LocalExecutor:
+    def bwrap_argv(self, command: list[str]) -> list[str]:
+        """The bwrap command line this profile runs ``command`` under (after ``start()``)."""
         assert self._bwrap is not None and self._python_paths is not None
         o = self.opts
-        root = os.geteuid() == 0
-        uid = random.randrange(*UID_RANGE) if root else os.getuid()
-        extra = self._bwrap[2]
-        argv = [shutil.which("bwrap") or "bwrap", *_namespace_flags(o.network, extra)]
+        argv = [shutil.which("bwrap") or "bwrap", *_namespace_flags(o.network, self._bwrap[2])]
         argv += ["--hostname", "sandbox"]
-        if root:
+        if os.geteuid() == 0:
             # Privileged bwrap keeps no capabilities but these two, which the executor uses
             # to switch to its own uid before it serves anything, then loses for good.
             argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
@@ -228,14 +226,20 @@ class LocalBackend(SandboxBackend):
             argv += ["--ro-bind", path, path]
         argv += ["--perms", "0755", "--dir", os.path.dirname(EXECUTOR_INSIDE)]
         argv += ["--ro-bind", str(EXECUTOR_PATH), EXECUTOR_INSIDE, "--chdir", WORKDIR]
-        argv += ["--", *executor_command(self.python, EXECUTOR_INSIDE, WORKDIR)]
+        return [*argv, "--", *command]
+
+    async def _spawn_bwrap(self, spec: SandboxSpec) -> LocalExecutor:
+        assert self._bwrap is not None
+        root = os.geteuid() == 0
+        uid = random.randrange(*UID_RANGE) if root else os.getuid()
+        argv = self.bwrap_argv(executor_command(self.python, EXECUTOR_INSIDE, WORKDIR))
         env = self._env(WORKDIR, "/tmp", uid if root else None, pids=True)
         proc = await _exec(argv, env, cwd="/")
         info = {
             "isolation": "bwrap",
             "detail": self._bwrap[1],
             "uid": uid,
-            "network": "host" if o.network else "loopback only",
+            "network": "host" if self.opts.network else "loopback only",
             "limits": self._limits(pids=True),
         }
         return LocalExecutor(proc, info)

@@ -29,6 +29,9 @@ from .protocol import Connection, ProtocolBroken
 
 log = logging.getLogger("agenthost.sandbox")
 START_TIMEOUT = 60.0  # seconds for a backend to bring an executor up to its hello frame
+# A refill after a sandbox is handed out waits this long: starting an executor costs a core
+# for ~10-20 ms, and the session's first call (usually short) should not compete with it.
+REFILL_DELAY = 0.05
 
 
 @dataclass
@@ -165,13 +168,13 @@ class SandboxManager:
         while p.warm:
             conn = p.warm.pop()
             if conn.alive():
-                self._schedule_fill(p)
+                self._schedule_fill(p, REFILL_DELAY)
                 return conn
             await self._release(p, conn)
         if not replacing and p.live >= p.options.max_sandboxes:
             raise SandboxCapacityError(p.name, p.options.max_sandboxes)
         conn = await self._spawn(p)
-        self._schedule_fill(p)
+        self._schedule_fill(p, REFILL_DELAY)
         return conn
 
     async def _spawn(self, p: _Profile) -> Connection:
@@ -217,13 +220,15 @@ class SandboxManager:
             await conn.close()
         self._schedule_fill(p)
 
-    def _schedule_fill(self, p: _Profile) -> None:
+    def _schedule_fill(self, p: _Profile, delay: float = 0.0) -> None:
         if self._closed or (p.refill is not None and not p.refill.done()):
             return
         if len(p.warm) + p.spawning < p.options.pool and p.live < p.options.max_sandboxes:
-            p.refill = asyncio.create_task(self._fill(p))
+            p.refill = asyncio.create_task(self._fill(p, delay))
 
-    async def _fill(self, p: _Profile) -> None:
+    async def _fill(self, p: _Profile, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
         while (
             not self._closed
             and len(p.warm) + p.spawning < p.options.pool
