@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from agenthost.config import check_config, parse_config
 from agenthost.plugins import Plugins
+from agenthost.sandbox.bwrap import probe_bwrap
 from agenthost.sandbox.errors import SandboxStartError, SandboxTimeout
-from agenthost.sandbox.local import LocalBackend, probe_bwrap
+from agenthost.sandbox.local import LocalBackend
 from agenthost.sandbox.manager import SandboxManager
 
 AGENTHOST = [sys.executable, "-m", "agenthost.cli"]
@@ -180,6 +181,20 @@ async def test_bwrap_sandbox_has_its_own_uid_and_process_table(
     assert sandbox.info()["backend"]["isolation"] == "bwrap"
 
 
+async def test_nested_user_namespaces_are_refused_under_bwrap(
+    bwrap_works: None, manager_for: object
+) -> None:
+    sandbox = await manager_for(bwrap="require").create("p")  # type: ignore[operator]
+    result = await sandbox.run_shell("unshare --user true; echo unshare=$?")
+    assert result.stdout == "unshare=1\n", result.text()
+    assert sandbox.info()["backend"]["nested_user_namespaces"] == "refused"
+    threads = await sandbox.run_python(  # clone3 is refused with ENOSYS: libc falls back
+        "import threading\nt = threading.Thread(target=print, args=('thread ok',))\n"
+        "t.start()\nt.join()"
+    )
+    assert threads.stdout == "thread ok\n"
+
+
 async def test_matplotlib_style_figures_need_no_display(
     bwrap_works: None, manager_for: object
 ) -> None:
@@ -199,8 +214,7 @@ def test_isolation_is_stated_in_agenthost_plugins() -> None:
         for x in out.stdout.splitlines()
         if ("isolation:" in x and "bubblewrap" in x) or "isolation: process-level" in x
     )
-    works, _, _ = probe_bwrap(False)
-    assert ("bubblewrap" in line) == works
+    assert ("bubblewrap" in line) == probe_bwrap(False).works
 
 
 def test_without_bwrap_on_path_it_says_process_level_only(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import random
@@ -42,6 +41,7 @@ from .backend import (
     SubprocessExecutor,
     executor_command,
 )
+from .bwrap import BwrapSupport, namespace_flags, probe_bwrap, seccomp_fd, system_mounts
 from .errors import SandboxStartError
 from .options import MiB, SandboxOptions, parse_size
 
@@ -82,58 +82,6 @@ class LocalOptions(SandboxOptions):
         return value
 
 
-# --------------------------------------------------------------------------- bwrap probing
-
-
-@functools.lru_cache(maxsize=8)
-def probe_bwrap(network: bool = False) -> tuple[bool, str, tuple[str, ...]]:
-    """Whether bwrap can build a sandbox here: (works, detail, extra flags that worked)."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return False, "bwrap is not installed (install the bubblewrap package)", ()
-    version = _bwrap_version(bwrap)
-    candidates: list[tuple[str, ...]] = (
-        [()] if os.geteuid() == 0 else [("--unshare-user", "--disable-userns"), ("--unshare-user",)]
-    )
-    error = ""
-    for extra in candidates:
-        argv = [bwrap, *_namespace_flags(network, extra), *_system_mounts(), "/usr/bin/true"]
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            error = str(exc)
-            continue
-        if done.returncode == 0:
-            return True, version, extra
-        error = done.stderr.strip() or f"exit status {done.returncode}"
-    return False, f"{version} is installed but cannot create a sandbox here: {error}", ()
-
-
-def _bwrap_version(bwrap: str) -> str:
-    with contextlib.suppress(Exception):
-        out = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or "bwrap"
-    return "bwrap"
-
-
-def _namespace_flags(network: bool, extra: tuple[str, ...]) -> list[str]:
-    flags = ["--die-with-parent", "--new-session", *extra]
-    flags += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    if not network:
-        flags.append("--unshare-net")
-    return flags
-
-
-def _system_mounts() -> list[str]:
-    args = ["--ro-bind", "/usr", "/usr"]
-    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(name):
-            args += ["--symlink", os.readlink(name), name]
-        elif os.path.isdir(name):
-            args += ["--ro-bind", name, name]
-    return [*args, "--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc"]
-
-
 # --------------------------------------------------------------------------- the backend
 
 
@@ -149,46 +97,49 @@ class LocalBackend(SandboxBackend):
             options if isinstance(options, LocalOptions) else LocalOptions(**options.model_dump())
         )
         self.python = self.opts.python or _host_python()
-        self._bwrap: tuple[bool, str, tuple[str, ...]] | None = None
+        self._bwrap: BwrapSupport | None = None
         self._python_paths: list[str] | None = None
 
     @classmethod
     def isolation(cls) -> str:
-        works, detail, _ = probe_bwrap(False)
-        if works:
+        support = probe_bwrap(False)
+        if support.works:
+            nested = "no nested user namespaces; " if _no_nested_userns(support) else ""
             return (
-                f"bubblewrap ({detail}): own PID, network, IPC and mount namespaces, "
-                "read-only system, private work dir; rlimits"
+                f"bubblewrap ({support.detail}): own PID, network, IPC and mount namespaces, "
+                f"read-only system, private work dir; {nested}rlimits"
             )
-        return f"process-level isolation only: {detail}"
+        return f"process-level isolation only: {support.detail}"
 
     @property
     def uses_bwrap(self) -> bool:
-        return bool(self._bwrap and self._bwrap[0])
+        return bool(self._bwrap and self._bwrap.works)
 
     async def start(self) -> None:
         if self.opts.bwrap == "off":
-            self._bwrap = (False, "bwrap is switched off for this profile (bwrap = off)", ())
+            self._bwrap = BwrapSupport(
+                False, "bwrap is switched off for this profile (bwrap = off)"
+            )
         else:
             self._bwrap = await asyncio.to_thread(probe_bwrap, self.opts.network)
-            if not self._bwrap[0] and self.opts.bwrap == "require":
-                raise SandboxStartError(f"bwrap = 'require' but {self._bwrap[1]}")
-        if self._bwrap[0]:
+            if not self._bwrap.works and self.opts.bwrap == "require":
+                raise SandboxStartError(f"bwrap = 'require' but {self._bwrap.detail}")
+        if self._bwrap.works:
             self._python_paths = await asyncio.to_thread(_python_paths, self.python)
         else:
             log.warning(
                 "local sandboxes have process-level isolation only: %s. They share the "
                 "host's files, network and process table; see docs/sandbox.md",
-                self._bwrap[1],
+                self._bwrap.detail,
             )
 
     def describe(self) -> dict[str, Any]:
         if self._bwrap is None:
             return {"backend": self.name, "isolation": self.isolation()}
-        mode = "bwrap" if self._bwrap[0] else "process"
+        mode = "bwrap" if self._bwrap.works else "process"
         text = self.isolation()
-        if not self._bwrap[0]:
-            text = f"process-level isolation only: {self._bwrap[1]}"
+        if not self._bwrap.works:
+            text = f"process-level isolation only: {self._bwrap.detail}"
         return {"backend": self.name, "mode": mode, "isolation": text, "python": self.python}
 
     async def spawn(self, spec: SandboxSpec) -> LocalExecutor:
@@ -200,17 +151,20 @@ class LocalBackend(SandboxBackend):
 
     # -- bwrap -------------------------------------------------------------------------------
 
-    def bwrap_argv(self, command: list[str]) -> list[str]:
-        """The bwrap command line this profile runs ``command`` under (after ``start()``)."""
+    def bwrap_argv(self, command: list[str], seccomp: int | None = None) -> list[str]:
+        """The bwrap command line this profile runs ``command`` under (after ``start()``),
+        with the seccomp filter read from fd ``seccomp`` when given."""
         assert self._bwrap is not None and self._python_paths is not None
         o = self.opts
-        argv = [shutil.which("bwrap") or "bwrap", *_namespace_flags(o.network, self._bwrap[2])]
+        argv = [shutil.which("bwrap") or "bwrap", *namespace_flags(o.network, self._bwrap.flags)]
+        if seccomp is not None:
+            argv += ["--seccomp", str(seccomp)]
         argv += ["--hostname", "sandbox"]
         if os.geteuid() == 0:
             # Privileged bwrap keeps no capabilities but these two, which the executor uses
             # to switch to its own uid before it serves anything, then loses for good.
             argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        argv += _system_mounts()
+        argv += system_mounts()
         if o.network:
             argv += ["--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve"]
         argv += ["--perms", "1777", "--size", str(o.tmp_size), "--tmpfs", "/tmp"]
@@ -232,15 +186,18 @@ class LocalBackend(SandboxBackend):
         assert self._bwrap is not None
         root = os.geteuid() == 0
         uid = random.randrange(*UID_RANGE) if root else os.getuid()
-        argv = self.bwrap_argv(executor_command(self.python, EXECUTOR_INSIDE, WORKDIR))
         env = self._env(WORKDIR, "/tmp", uid if root else None, pids=True)
-        proc = await _exec(argv, env, cwd="/")
+        command = executor_command(self.python, EXECUTOR_INSIDE, WORKDIR)
+        with seccomp_fd() if self._bwrap.seccomp else contextlib.nullcontext() as fd:
+            argv = self.bwrap_argv(command, fd)
+            proc = await _exec(argv, env, cwd="/", pass_fds=() if fd is None else (fd,))
         info = {
             "isolation": "bwrap",
-            "detail": self._bwrap[1],
+            "detail": self._bwrap.detail,
             "uid": uid,
             "network": "host" if self.opts.network else "loopback only",
             "limits": self._limits(pids=True),
+            "nested_user_namespaces": "refused" if _no_nested_userns(self._bwrap) else "allowed",
         }
         return LocalExecutor(proc, info)
 
@@ -265,7 +222,8 @@ class LocalBackend(SandboxBackend):
             raise
         info = {
             "isolation": "process",
-            "detail": "process-level isolation only: " + (self._bwrap[1] if self._bwrap else ""),
+            "detail": "process-level isolation only: "
+            + (self._bwrap.detail if self._bwrap else ""),
             "uid": uid if uid is not None else os.geteuid(),
             "network": "host (not blocked without bwrap)",
             "limits": self._limits(pids=uid is not None),
@@ -310,6 +268,10 @@ class LocalBackend(SandboxBackend):
         }
 
 
+def _no_nested_userns(support: BwrapSupport) -> bool:
+    return support.seccomp or "--disable-userns" in support.flags
+
+
 def _rlimit_names(limits: dict[str, Any]) -> dict[str, int]:
     names = {"memory": "as", "file_size": "fsize", "open_files": "nofile", "cpu_time": "cpu"}
     out = {names[k]: v for k, v in limits.items() if k in names and isinstance(v, int)}
@@ -343,10 +305,13 @@ class LocalExecutor(SubprocessExecutor):
             await asyncio.to_thread(shutil.rmtree, path, True)
 
 
-async def _exec(argv: list[str], env: dict[str, str], cwd: str) -> asyncio.subprocess.Process:
+async def _exec(
+    argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, ...] = ()
+) -> asyncio.subprocess.Process:
     try:
         return await asyncio.create_subprocess_exec(
             *argv,
+            pass_fds=pass_fds,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
