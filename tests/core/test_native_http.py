@@ -203,3 +203,21 @@ def test_api_keys_are_required_when_configured(monkeypatch: pytest.MonkeyPatch) 
         assert c.get("/agents", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/agents", headers={"Authorization": "Bearer sekret"}).status_code == 200
         assert c.get("/healthz").status_code == 200  # probes need no key
+
+
+def test_client_hanging_up_on_a_json_run_cancels_it(server: ServerHandle, gate: Gate) -> None:
+    def post() -> None:
+        try:
+            httpx.post(f"{server.url}/agents/slow/runs", timeout=0.5,
+                       json={"input": "x", "stream": False, "session_id": "hangup"})
+        except httpx.TimeoutException:
+            pass  # the client gives up and closes the connection
+
+    wait_for_run = threading.Thread(target=post)
+    wait_for_run.start()
+    wait_for(server, gate.entered)
+    wait_for_run.join(30)
+    run = server.app.host.runs.session_run("hangup")
+    assert run is not None
+    assert server.call(run.wait()).status == "cancelled"
+    assert gate.cancelled and not gate.after_release

@@ -25,8 +25,8 @@ from starlette.routing import BaseRoute, Route
 from ..errors import SessionBusy, UnknownAgent, UnknownRun
 from ..events import Message, RunInput
 from ..frontend import Frontend
-from ..http import HTTPProblem, read_json, validation_problem
-from ..runs import Run
+from ..http import HTTPProblem, read_json, unless_disconnected, validation_problem
+from ..runs import Run, Subscription
 from ..sse import sse_frame, sse_response
 
 
@@ -47,6 +47,11 @@ class StartRunBody(BaseModel):
         if not self.messages and self.input is None:
             raise ValueError("give 'messages' (a non-empty list) or 'input' (a string)")
         return self
+
+
+async def _drain(sub: Subscription) -> None:
+    async for _ in sub:
+        pass
 
 
 class NativeFrontend(Frontend):
@@ -108,7 +113,12 @@ class NativeFrontend(Frontend):
         if body.background:
             return JSONResponse(run.record.model_dump(mode="json"), status_code=202)
         if not body.stream:
-            record = await run.wait()
+            # Waiting counts as a subscription: a client that hangs up cancels its run.
+            async with self.host.runs.subscribe(run.run_id) as sub:
+                finished, _ = await unless_disconnected(request, _drain(sub))
+            if not finished:
+                return Response(status_code=499)  # nobody is listening any more
+            record = run.record
             events = [json.loads(e.model_dump_json()) for e in run.events]
             return JSONResponse({"run": record.model_dump(mode="json"), "events": events})
         return sse_response(self._frames(run, -1), headers={"X-Run-Id": run.run_id})
