@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+
 from agenthost.plugins import Plugins
 from agenthost.sandbox.api import Sandbox
 from agenthost.sandbox.errors import ExecutorCrashed, SandboxTimeout

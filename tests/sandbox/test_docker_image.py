@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from agenthost.cli import build_parser, main
 from agenthost_docker import DEFAULT_IMAGE, build_image
 from agenthost_docker.image import IMAGE_VERSION, SANDBOX_UID, finish_rootfs

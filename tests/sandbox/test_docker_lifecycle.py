@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import docker
 import pytest
+
 from agenthost.errors import ConfigError
 from agenthost.plugins import Plugins
 from agenthost.sandbox.backend import SandboxSpec
@@ -253,8 +255,12 @@ async def test_a_killed_host_leaves_only_a_stopped_container_that_is_reaped(engi
     assert host.returncode == -9
     cid = out.decode().strip()
     # Its attach socket closed with it: the executor read EOF and the container stopped.
-    status = await asyncio.to_thread(engine.api.wait, cid, timeout=30)
-    assert status["StatusCode"] == 0
+    try:
+        status = await asyncio.to_thread(engine.api.wait, cid, timeout=30)
+    except docker.errors.NotFound:
+        status = None  # another host on this machine starting up reaped it first: fine too
+    if status is not None:
+        assert status["StatusCode"] == 0
     backend = DockerBackend(DockerOptions())
     try:
         await backend.start()  # same machine, owner gone: reaped

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from agenthost.testing.sandbox_suite import SandboxBackendSuite
 from agenthost_docker import DEFAULT_IMAGE
 from agenthost_docker.testing import require_engine

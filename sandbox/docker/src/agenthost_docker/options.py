@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agenthost.sandbox.options import MiB, SandboxOptions, parse_size
 from pydantic import Field, field_validator, model_validator
+
+from agenthost.sandbox.options import MiB, SandboxOptions, parse_size
 
 from .image import DEFAULT_IMAGE, SANDBOX_UID
 
