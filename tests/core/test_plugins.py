@@ -25,7 +25,7 @@ def test_components_are_imported_only_on_use() -> None:
 
 
 def test_unknown_component_names_what_is_installed() -> None:
-    with pytest.raises(PluginError, match="installed: .*python"):
+    with pytest.raises(PluginError, match=r"installed: .*python"):
         Plugins().get("adapter", "nonexistent")
 
 

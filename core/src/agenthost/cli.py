@@ -19,7 +19,7 @@ DEMO_TARGET = "agenthost.builtin.demo:demo"
 
 
 class Commands:
-    """What ``register_commands`` hooks receive: ``commands.add(name, help, configure, handler)``."""
+    """What ``register_commands`` hooks get: ``commands.add(name, help, configure, handler)``."""
 
     def __init__(self, subparsers: Any):
         self._sub = subparsers
