@@ -145,6 +145,33 @@ class SandboxBackendSuite:
         assert result.artifacts[0].mime_type == "image/png"
         assert result.artifacts[0].bytes == png
 
+    async def test_pyplot_figures_come_back_and_are_closed(self, sandbox: Sandbox) -> None:
+        """A stand-in ``matplotlib.pyplot`` (matplotlib itself need not be installed in the
+        sandbox image) shows the executor's figure collection: every open figure is saved as
+        a PNG artifact, then all are closed."""
+        await sandbox.write_file("stub/matplotlib/__init__.py", "")
+        await sandbox.write_file(
+            "stub/matplotlib/pyplot.py",
+            "_figs = {}\n"
+            "class _Figure:\n"
+            "    def __init__(self, n):\n        self.n = n\n"
+            "    def savefig(self, out, format, bbox_inches=None):\n"
+            "        out.write(b'PNG-%d-' % self.n + format.encode())\n"
+            "def figure(num=None):\n"
+            "    num = num or max(_figs, default=0) + 1\n"
+            "    return _figs.setdefault(num, _Figure(num))\n"
+            "def get_fignums():\n    return sorted(_figs)\n"
+            "def close(which):\n    _figs.clear()\n",
+        )
+        result = await sandbox.run_python(
+            "import sys\nsys.path.insert(0, 'stub')\nimport matplotlib.pyplot as plt\n"
+            "plt.figure()\nplt.figure()\nNone"
+        )
+        assert [a.bytes for a in result.artifacts] == [b"PNG-1-png", b"PNG-2-png"]
+        assert all(a.mime_type == "image/png" for a in result.artifacts)
+        after = await sandbox.run_python("plt.get_fignums()")
+        assert after.value == "[]" and after.artifacts == []
+
     async def test_streaming_yields_output_while_the_call_runs(self, sandbox: Sandbox) -> None:
         items: list[OutputChunk | ExecResult] = []
         busy_at_first_chunk = None
@@ -291,6 +318,16 @@ class SandboxBackendSuite:
         assert "status 3" in str(crash.value)
         after = await sandbox.run_python("'state' in globals()")
         assert after.value == "False"
+
+    async def test_forged_frames_are_a_crash_not_a_confused_host(self, sandbox: Sandbox) -> None:
+        await sandbox.run_python("state = 1")
+        with pytest.raises(ExecutorCrashed):
+            await sandbox.run_python(
+                "import os\nfor fd in range(3, 64):\n    try:\n"
+                "        os.write(fd, b'\\xff' * 64)\n    except OSError:\n        pass\n"
+                "import time\ntime.sleep(5)"
+            )
+        assert (await sandbox.run_python("'state' in globals()")).value == "False"
 
     async def test_leaving_a_stream_early_stops_the_call(self, sandbox: Sandbox) -> None:
         await sandbox.run_python("marker = 1")
