@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 import struct
 from typing import Any
+
+from agenthost.sandbox.errors import SandboxStartError
 
 MUX_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
@@ -133,3 +137,22 @@ async def open_attach(sock: Any) -> tuple[AttachProtocol, AttachStdin]:
     stderr = asyncio.StreamReader()
     _, protocol = await loop.create_connection(lambda: AttachProtocol(stdout, stderr), sock=sock)
     return protocol, AttachStdin(protocol)
+
+
+def own_socket(attached: Any) -> socket.socket:
+    """A socket of our own for the hijacked attach connection (a dup of its descriptor), so
+    the SDK's response objects can be closed now without closing the stream."""
+    raw = getattr(attached, "_sock", attached)
+    if not isinstance(raw, socket.socket) or type(raw) is not socket.socket:
+        raise SandboxStartError(
+            "the docker backend attaches over a unix socket or plain TCP engine endpoint; "
+            f"this engine connection gives a {type(raw).__name__}"
+        )
+    sock = socket.socket(fileno=os.dup(raw.fileno()))
+    response = getattr(attached, "_response", None)
+    with contextlib.suppress(Exception):
+        attached.close()
+    if response is not None:
+        with contextlib.suppress(Exception):
+            response.close()
+    return sock

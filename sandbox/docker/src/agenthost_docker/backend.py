@@ -18,7 +18,6 @@ import contextlib
 import logging
 import os
 import re
-import signal
 import socket
 import time
 import uuid
@@ -35,9 +34,10 @@ from agenthost.sandbox.backend import (
 )
 from agenthost.sandbox.errors import SandboxStartError
 
-from .attach import AttachProtocol, AttachStdin, open_attach
+from .attach import open_attach, own_socket
 from .options import DockerOptions
 from .owner import LABEL_BACKEND, LABEL_INSTANCE, LABEL_OWNER, LABEL_SANDBOX, Owner
+from .process import DockerExecutor
 
 log = logging.getLogger("agenthost.docker")
 T = TypeVar("T")
@@ -223,7 +223,7 @@ class DockerBackend(SandboxBackend):
             attached = api.attach_socket(
                 cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
             )
-            sock = _own_socket(attached)
+            sock = own_socket(attached)
             try:
                 api.start(cid)
             except BaseException:
@@ -334,77 +334,3 @@ class DockerBackend(SandboxBackend):
             "runtime": self.options.runtime or "default",
             "relaxed": list(self.relaxed),
         }
-
-
-class DockerExecutor(ExecutorProcess):
-    """The executor in one container: its attach stream as stdin/stdout/stderr."""
-
-    def __init__(
-        self, backend: DockerBackend, cid: str, protocol: AttachProtocol, stdin: AttachStdin
-    ) -> None:
-        self.backend = backend
-        self.container_id = cid
-        self.protocol = protocol
-        self.stdin = stdin
-        self.stdout = protocol.stdout
-        self.stderr = protocol.stderr
-        options = backend.options
-        self.info = {
-            "backend": "docker",
-            "container": cid[:12],
-            "image": options.image,
-            "runtime": options.runtime or "default",
-            "isolation": backend.isolation(),
-            "relaxed": list(backend.relaxed),
-        }
-        self._killed = False
-        self._waiter: asyncio.Future[int | None] | None = None
-
-    async def kill(self) -> None:
-        if not self._killed:
-            self._killed = True
-            if self.protocol.transport is not None:
-                self.protocol.transport.close()
-            with contextlib.suppress(Exception):
-                await self.backend._run(self.backend._remove, self.container_id)
-        with contextlib.suppress(Exception):
-            await self.wait()
-
-    async def wait(self) -> int | None:
-        if self._waiter is None:
-            self._waiter = asyncio.ensure_future(self._wait())
-        return await asyncio.shield(self._waiter)
-
-    async def _wait(self) -> int | None:
-        await self.protocol.lost  # the engine ends the stream when the container exits
-        status: int | None = -signal.SIGKILL
-        if not self._killed:
-            status, oom = await self.backend._run(self.backend._exit, self.container_id)
-            if oom:
-                limit = self.backend.options.memory
-                size = f" ({limit // (1 << 20)} MiB)" if limit else ""
-                self.stderr.feed_data(
-                    f"\n[agenthost: the container reached its memory limit{size} and the "
-                    "executor was OOM-killed]\n".encode()
-                )
-        self.stderr.feed_eof()
-        return status
-
-
-def _own_socket(attached: Any) -> socket.socket:
-    """A socket of our own for the hijacked attach connection (a dup of its descriptor), so
-    the SDK's response objects can be closed now without closing the stream."""
-    raw = getattr(attached, "_sock", attached)
-    if not isinstance(raw, socket.socket) or type(raw) is not socket.socket:
-        raise SandboxStartError(
-            "the docker backend attaches over a unix socket or plain TCP engine endpoint; "
-            f"this engine connection gives a {type(raw).__name__}"
-        )
-    sock = socket.socket(fileno=os.dup(raw.fileno()))
-    response = getattr(attached, "_response", None)
-    with contextlib.suppress(Exception):
-        attached.close()
-    if response is not None:
-        with contextlib.suppress(Exception):
-            response.close()
-    return sock
