@@ -21,9 +21,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from openai import AsyncOpenAI, OpenAI
+
 from agenthost import AgentApp, RunContext, RunInput, ToolCall, ToolResult
 from agenthost.sandbox.tools import run_python
-from openai import AsyncOpenAI, OpenAI
 
 app = AgentApp()
 

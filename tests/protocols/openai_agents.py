@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, TypeAdapter
+
 from agenthost import (
     AgentApp,
     Artifact,
@@ -34,7 +36,6 @@ from agenthost import (
 )
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
-from pydantic import BaseModel, TypeAdapter
 
 # A 1x1 PNG.
 PNG = base64.b64decode(

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from agenthost.testing.server import ServerHandle
 from openai import AsyncOpenAI, OpenAI
 from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from agenthost.testing.server import ServerHandle
 
 from .openai_agents import PNG, assert_error_shape, new_gate, run_of, serve, sse_events, strict
 

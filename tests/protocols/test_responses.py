@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from agenthost.testing.server import ServerHandle
 from openai import AsyncOpenAI, OpenAI
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
+
+from agenthost.testing.server import ServerHandle
 
 from .openai_agents import PNG, assert_error_shape, serve, sse_events, strict
 

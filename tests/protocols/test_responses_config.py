@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from agenthost.cli import main
 from openai import OpenAI
 from packaging.specifiers import SpecifierSet
+
+from agenthost.cli import main
 
 from .openai_agents import assert_error_shape, serve
 

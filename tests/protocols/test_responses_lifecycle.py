@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from agenthost.testing.server import ServerHandle
 from openai import AsyncOpenAI, OpenAI
 from openai.types.responses import Response, ResponseItemList, ResponseStreamEvent
 from pydantic import TypeAdapter
+
+from agenthost.testing.server import ServerHandle
 
 from .openai_agents import assert_error_shape, new_gate, run_of, serve, strict
 

@@ -9,10 +9,11 @@ import base64
 from collections.abc import Iterator
 
 import pytest
-from agenthost.testing.server import ServerHandle
 from openai import AsyncOpenAI, OpenAI
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
+
+from agenthost.testing.server import ServerHandle
 
 from .openai_agents import PNG, serve, strict
 

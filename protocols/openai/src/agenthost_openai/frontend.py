@@ -16,23 +16,24 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
 from agenthost.events import DataPart, FilePart, RunInput, TextPart, Usage
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
 from agenthost.runs import Run
 from agenthost.sse import sse_frame, sse_response
 from agenthost.versions import check_pin
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from .request import POLICY, parse_chat, parse_messages
 
 # The openai SDK versions this frontend's tests pass with, every chunk and body validated by
 # that version's own types (sampled from 3.1.0 to 3.54; see docs/openai.md).
 VALIDATED = ">=3.1,<3.55"
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 _NO_RETRY = {"x-should-retry": "false"}  # a failed agent run is not a transient error
 
 

@@ -12,9 +12,10 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from agenthost.events import FilePart, Message, Part, Role, TextPart
 from agenthost.http import HTTPProblem, validation_problem
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class StreamOptions(BaseModel):

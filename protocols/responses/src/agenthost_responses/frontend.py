@@ -20,6 +20,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
 from agenthost.errors import SessionBusy
 from agenthost.events import RunInput
 from agenthost.frontend import Frontend
@@ -27,10 +32,6 @@ from agenthost.http import HTTPProblem, read_json, unless_disconnected
 from agenthost.runs import Run
 from agenthost.sse import sse_response
 from agenthost.versions import check_pin
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from .items import input_items_page
 from .request import POLICY, CreateBody, parse_create, parse_input

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agenthost.http import HTTPProblem
 from starlette.datastructures import QueryParams
+
+from agenthost.http import HTTPProblem
 
 
 def _content(role: str, part: dict[str, Any]) -> dict[str, Any]:

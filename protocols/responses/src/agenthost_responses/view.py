@@ -32,7 +32,7 @@ from agenthost.events import (
 )
 from agenthost.sse import sse_frame
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 def usage_dict(usage: Usage | None) -> dict[str, Any]:
