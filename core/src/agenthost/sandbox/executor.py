@@ -130,25 +130,38 @@ class Channel:
 
 
 class Call:
-    """Output accounting for the request being served: the cap and the truncated flag."""
+    """The request being served: its output cap, the truncated flag, and its end.
+
+    Output may come from any thread (a user's background thread printing, the pump); the
+    lock makes sure none of it is sent after the call's ``done`` frame.
+    """
 
     def __init__(self, channel, call_id, max_output):
         self.channel = channel
         self.id = call_id
         self.left = max_output
         self.truncated = False
+        self.finished = False
         self.lock = _thread.allocate_lock()
 
     def output(self, stream, data):
         if not data:
             return
-        with self.lock:  # the pump thread and the main thread both report output
+        with self.lock:
+            if self.finished:
+                return
             if len(data) > self.left:
                 data = data[: self.left]
                 self.truncated = True
             self.left -= len(data)
-        if data:
-            self.channel.send({"id": self.id, "op": "out", "stream": stream}, data)
+            if data:
+                self.channel.send({"id": self.id, "op": "out", "stream": stream}, data)
+
+    def finish(self, reply, blob):
+        with self.lock:
+            self.finished = True
+            reply["truncated"] = self.truncated
+            self.channel.send(reply, blob)
 
 
 class Executor:
@@ -257,15 +270,12 @@ class Executor:
                 reply, reply_blob = {"error": _error("PathOutsideWorkdir", str(exc))}, b""
             except Exception as exc:  # a failed file op or a bad request: report, keep serving
                 reply, reply_blob = {"error": _error(type(exc).__name__, str(exc))}, b""
+            if os.getpid() != self.pid:
+                os._exit(0)  # a forked child came back out of the user's code: it must not serve
             self.sync_output()
-            reply.update(
-                id=call_id,
-                op="done",
-                truncated=self.call.truncated,
-                duration=time.perf_counter() - started,
-            )
-            self.call = None
-            self.channel.send(reply, reply_blob)
+            reply.update(id=call_id, op="done", duration=time.perf_counter() - started)
+            call, self.call = self.call, None
+            call.finish(reply, reply_blob)
 
     def dispatch(self, request, blob):
         op = request.get("op")

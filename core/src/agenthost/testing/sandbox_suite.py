@@ -120,6 +120,30 @@ class SandboxBackendSuite:
         assert result.stderr == "raw-fd\n"
         assert result.value == "'done'"
 
+    async def test_background_thread_output_never_breaks_the_protocol(
+        self, sandbox: Sandbox
+    ) -> None:
+        await sandbox.run_python(
+            "import threading\ndef chatter():\n    while True:\n"
+            "        print('tick')\n"
+            "threading.Thread(target=chatter, daemon=True).start()"
+        )
+        for _ in range(30):
+            result = await sandbox.run_python("2 + 2")
+            assert result.value == "4"
+            assert all("tick".startswith(word) for word in result.stdout.split())  # capped
+        assert sandbox.restarts == 0
+
+    async def test_a_forked_child_leaving_the_cell_does_not_serve(self, sandbox: Sandbox) -> None:
+        result = await sandbox.run_python(
+            "import os\nkept = 'parent state'\npid = os.fork()\n"
+            "if pid == 0:\n    print('in child')\nelse:\n    os.waitpid(pid, 0)\n"
+            "    print('in parent')"
+        )
+        assert "in child" in result.stdout and "in parent" in result.stdout
+        assert (await sandbox.run_python("kept")).value == "'parent state'"
+        assert sandbox.restarts == 0
+
     async def test_exception_gives_type_message_and_traceback(self, sandbox: Sandbox) -> None:
         await sandbox.run_python("def explode(n):\n    raise ValueError(f'boom {n}')\nkept = 1")
         result = await sandbox.run_python("explode(3)")
