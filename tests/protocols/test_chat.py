@@ -5,6 +5,7 @@ streaming and not; every body and chunk validated strictly with the SDK's types.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -240,6 +241,21 @@ def test_disconnect_mid_stream_cancels(server: ServerHandle) -> None:
         gate.wait_entered()
     assert run_of(server, run_id).status == "cancelled"
     assert gate.cancelled.is_set() and not gate.after
+
+
+async def test_disconnect_while_waiting_cancels(server: ServerHandle) -> None:
+    """A non-streaming client that goes away cancels the run too."""
+    name = uuid.uuid4().hex
+    gate = new_gate(name)
+    body = {"model": "gated", "messages": user(name)}
+    async with httpx.AsyncClient(timeout=30) as http:
+        request = asyncio.ensure_future(http.post(server.url + "/v1/chat/completions", json=body))
+        await asyncio.to_thread(gate.wait_entered)
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    assert await asyncio.to_thread(gate.cancelled.wait, 20)
+    assert not gate.after
 
 
 # ----------------------------------------------------------------------------- errors
