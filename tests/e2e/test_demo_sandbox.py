@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from agenthost import AgentApp
 from agenthost.cli import embedded_config
 from agenthost.testing.server import ServerHandle, running_server

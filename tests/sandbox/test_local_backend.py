@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from agenthost.config import check_config, parse_config
 from agenthost.plugins import Plugins
 from agenthost.sandbox.bwrap import probe_bwrap

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+
 from agenthost.plugins import Plugins
 from agenthost.sandbox.errors import SandboxCapacityError, SandboxClosed, SandboxError
 from agenthost.sandbox.manager import SandboxManager

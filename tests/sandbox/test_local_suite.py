@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import pytest
+
 from agenthost.sandbox.api import Sandbox
 from agenthost.testing.sandbox_suite import SandboxBackendSuite
 

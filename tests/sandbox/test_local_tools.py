@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.context import RunContext
