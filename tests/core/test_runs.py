@@ -199,3 +199,17 @@ async def test_session_history_is_recorded() -> None:
     second = await host.runs.start(text_input("remembers", "again", "s9"))
     await second.wait()
     assert second.record.output[0].text_content == "history=2 last=hello there "
+
+
+async def test_memory_store_forgets_the_oldest_sessions_past_its_cap() -> None:
+    from agenthost.store.memory import MemoryOptions, MemoryStore
+
+    store = MemoryStore(MemoryOptions(max_sessions=2, max_runs=2, max_records=2))
+    for session in ["a", "b", "c"]:
+        await store.append_messages(session, [Message.text(session)])
+    await store.append_messages("b", [Message.text("again")])
+    assert await store.get_messages("a") == []
+    assert [m.text_content for m in await store.get_messages("b")] == ["b", "again"]
+    for key in ["x", "y", "z"]:
+        await store.put("ns", key, {"k": key})
+    assert [k for k, _ in await store.scan("ns")] == ["y", "z"]

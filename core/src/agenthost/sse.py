@@ -55,13 +55,10 @@ class EventStream:
         ] + [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.headers}
-        )
         producer = asyncio.current_task()
         assert producer is not None
         lock = asyncio.Lock()
-        gone = False
+        started = gone = False
 
         async def watch() -> None:
             nonlocal gone
@@ -69,10 +66,15 @@ class EventStream:
                 try:
                     message = await asyncio.wait_for(receive(), self.ping_seconds)
                 except TimeoutError:
-                    async with lock:
-                        await send(
-                            {"type": "http.response.body", "body": PING_FRAME, "more_body": True}
-                        )
+                    if started:
+                        async with lock:
+                            await send(
+                                {
+                                    "type": "http.response.body",
+                                    "body": PING_FRAME,
+                                    "more_body": True,
+                                }
+                            )
                     continue
                 if message["type"] == "http.disconnect":
                     gone = True
@@ -81,6 +83,16 @@ class EventStream:
 
         watcher = asyncio.get_running_loop().create_task(watch())
         try:
+            # Start the frames before the headers: a frontend's subscription is then open, so
+            # a client that is already gone still cancels its run (via aclose below).
+            first = await anext(self.frames, b"")
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.headers}
+            )
+            started = True
+            if first:
+                async with lock:
+                    await send({"type": "http.response.body", "body": first, "more_body": True})
             async for chunk in self.frames:
                 async with lock:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})

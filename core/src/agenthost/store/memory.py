@@ -1,24 +1,52 @@
-"""The in-memory store: the embedded default; nothing survives a restart."""
+"""The in-memory store: the embedded default; nothing survives a restart.
+
+Everything is bounded: past its cap each space forgets its least recently written entries,
+so a long-running host with one-off sessions (every Chat Completions request is one) does not
+grow without limit.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections import OrderedDict
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..events import Message
 from .base import RunRecord, Store
 
+V = TypeVar("V")
+
+
+class MemoryOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_sessions: int = Field(default=10_000, gt=0, description="sessions whose history is kept")
+    max_runs: int = Field(default=100_000, gt=0, description="run records kept")
+    max_records: int = Field(default=100_000, gt=0, description="entries per frontend namespace")
+
+
+def _put(space: OrderedDict[str, V], key: str, value: V, cap: int) -> None:
+    space[key] = value
+    space.move_to_end(key)
+    while len(space) > cap:
+        space.popitem(last=False)
+
 
 class MemoryStore(Store):
     name = "memory"
+    Options = MemoryOptions
 
-    def __init__(self, options: Any = None):
+    def __init__(self, options: MemoryOptions | None = None):
         super().__init__(options)
-        self._sessions: dict[str, list[Message]] = {}
-        self._runs: dict[str, RunRecord] = {}
-        self._spaces: dict[str, dict[str, dict[str, Any]]] = {}
+        self.limits = options or MemoryOptions()
+        self._sessions: OrderedDict[str, list[Message]] = OrderedDict()
+        self._runs: OrderedDict[str, RunRecord] = OrderedDict()
+        self._spaces: dict[str, OrderedDict[str, dict[str, Any]]] = {}
 
     async def append_messages(self, session_id: str, messages: list[Message]) -> None:
-        self._sessions.setdefault(session_id, []).extend(m.model_copy() for m in messages)
+        history = self._sessions.get(session_id, [])
+        _put(self._sessions, session_id, history + messages, self.limits.max_sessions)
 
     async def get_messages(self, session_id: str) -> list[Message]:
         return list(self._sessions.get(session_id, []))
@@ -27,14 +55,19 @@ class MemoryStore(Store):
         self._sessions.pop(session_id, None)
 
     async def save_run(self, record: RunRecord) -> None:
-        self._runs[record.run_id] = record.model_copy()
+        # A copy: the registry keeps changing a live run's record.
+        _put(self._runs, record.run_id, record.model_copy(), self.limits.max_runs)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         record = self._runs.get(run_id)
         return record.model_copy() if record else None
 
     async def put(self, namespace: str, key: str, value: dict[str, Any]) -> None:
-        self._spaces.setdefault(namespace, {})[key] = value
+        space = self._spaces.setdefault(namespace, OrderedDict())
+        if key in space:
+            space[key] = value  # an update keeps its place, as in sqlite
+            return
+        _put(space, key, value, self.limits.max_records)
 
     async def get(self, namespace: str, key: str) -> dict[str, Any] | None:
         return self._spaces.get(namespace, {}).get(key)
