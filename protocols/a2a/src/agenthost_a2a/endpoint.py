@@ -1,0 +1,400 @@
+"""One agent's A2A endpoints: the SDK's request handler, dispatchers and task store, behind
+the host's API-key check and a protocol-version gate.
+
+Inside an ``AgentEndpoint`` every path is relative to where the agent is mounted:
+
+    POST /                              JSON-RPC (1.0 methods, and 0.3 methods when 0.3 is on)
+    GET  /.well-known/agent-card.json   the card (public: no API key needed)
+    POST /message:send, GET /tasks ...  HTTP+JSON 1.0
+    POST /v1/message:send ...           HTTP+JSON 0.3
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from a2a.server.context import ServerCallContext
+from a2a.server.request_handlers import DefaultRequestHandler, build_error_response
+from a2a.server.request_handlers.response_helpers import agent_card_to_dict
+from a2a.server.routes import DefaultServerCallContextBuilder, create_rest_routes
+from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
+from a2a.server.tasks import BasePushNotificationSender
+from a2a.types import (
+    AgentCard,
+    GetTaskRequest,
+    ListTasksRequest,
+    Message,
+    SendMessageRequest,
+    Task,
+    TaskState,
+)
+from a2a.utils.error_handlers import build_rest_error_payload
+from a2a.utils.errors import (
+    A2AError,
+    InvalidParamsError,
+    MethodNotFoundError,
+    VersionNotSupportedError,
+)
+from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
+from packaging.version import InvalidVersion, Version
+from sse_starlette.event import ensure_bytes
+from sse_starlette.sse import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+
+from agenthost.sse import EventStream, sse_frame
+
+from .card import build_card
+from .executor import RunExecutor
+from .store import HostPushConfigStore, HostTaskStore
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .frontend import A2AFrontend
+
+CARD_PATH = "/.well-known/agent-card.json"
+AGENT_PATH = "agenthost.a2a.agent_path"  # scope key: the agent's path below the app root
+JSONRPC_PATH = "/"
+STREAMING_RPC_METHODS = frozenset(
+    {"SendStreamingMessage", "SubscribeToTask", "message/stream", "tasks/resubscribe"}
+)
+V03_JSONRPC_METHODS = frozenset(
+    {
+        "message/send",
+        "message/stream",
+        "tasks/get",
+        "tasks/cancel",
+        "tasks/resubscribe",
+        "tasks/pushNotificationConfig/set",
+        "tasks/pushNotificationConfig/get",
+        "tasks/pushNotificationConfig/list",
+        "tasks/pushNotificationConfig/delete",
+        "agent/getAuthenticatedExtendedCard",
+    }
+)
+
+
+def version_family(header: str | None) -> str | None:
+    """The served version a request asks for: ``"1.0"`` for any 1.x, ``"0.3"`` for 0.3.x or
+    no header (the A2A default); None for anything else."""
+    if header is None or not header.strip():
+        return "0.3"
+    try:
+        v = Version(header.strip())
+    except InvalidVersion:
+        return None
+    if v.major == 1:
+        return "1.0"
+    if (v.major, v.minor) == (0, 3):
+        return "0.3"
+    return None
+
+
+def rest_paths(v03: bool) -> list[tuple[str, list[str]]]:
+    """Every HTTP+JSON path and its methods, as the SDK routes them (tenant mounts left out)."""
+    routes = create_rest_routes(request_handler=_NO_HANDLER, enable_v0_3_compat=v03)
+    return [(r.path, sorted(r.methods or ())) for r in routes if isinstance(r, Route)]
+
+
+_NO_HANDLER: Any = None  # the SDK only stores the handler when building routes
+
+
+class _ContextBuilder(DefaultServerCallContextBuilder):
+    """Adds the request path, so the executor can tell a streaming REST call."""
+
+    def build(self, request: Request) -> ServerCallContext:
+        context = super().build(request)
+        context.state["path"] = request.url.path
+        return context
+
+
+class _RequestHandler(DefaultRequestHandler):
+    """The SDK's handler, with an optional cap on how long a blocking SendMessage waits.
+
+    Past the cap the client gets the task as it stands (working) and polls, subscribes or
+    waits for a push, as with ``returnImmediately``; unset, a blocking call waits for a
+    terminal or interrupted state as the spec says.
+    """
+
+    def __init__(self, *args: Any, blocking_timeout: float | None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._blocking_timeout = blocking_timeout
+
+    async def _fill_context_id(
+        self, params: SendMessageRequest, context: ServerCallContext
+    ) -> None:
+        # A message naming only its task belongs to that task's context; left empty, the SDK
+        # would mint a new contextId and then refuse the mismatch.
+        message = params.message
+        if message.task_id and not message.context_id:
+            task = await self.task_store.get(message.task_id, context)
+            if isinstance(task, Task):
+                message.context_id = task.context_id
+
+    async def on_message_send_stream(  # type: ignore[override]
+        self, params: SendMessageRequest, context: ServerCallContext
+    ) -> AsyncIterator[Any]:
+        await self._fill_context_id(params, context)
+        async for event in super().on_message_send_stream(params, context):
+            yield event
+
+    async def on_message_send(
+        self, params: SendMessageRequest, context: ServerCallContext
+    ) -> Message | Task:
+        await self._fill_context_id(params, context)
+        if self._blocking_timeout is None or params.configuration.return_immediately:
+            return await super().on_message_send(params, context)
+        try:
+            return await asyncio.wait_for(
+                super().on_message_send(params, context), self._blocking_timeout
+            )
+        except TimeoutError:
+            # The SDK wrote the task id it generated into the request's message.
+            request = GetTaskRequest(id=params.message.task_id)
+            if params.configuration.HasField("history_length"):
+                request.history_length = params.configuration.history_length
+            task = await self.on_get_task(request, context)
+            if task is None:
+                raise
+            return task
+
+
+class AgentEndpoint:
+    """The A2A endpoints of one agent, as a Starlette router with relative paths."""
+
+    def __init__(self, frontend: A2AFrontend, agent: str, http: httpx.AsyncClient | None):
+        self.frontend = frontend
+        self.host = frontend.host
+        self.agent = agent
+        options = frontend.options
+        self.versions = tuple(frontend.enabled_versions)
+        self.v03 = "0.3" in self.versions
+        self.tasks = HostTaskStore(self.host.store, f"a2a.tasks.{agent}")
+        self.push_configs: HostPushConfigStore | None = None
+        sender = None
+        if options.push_notifications and http is not None:
+            self.push_configs = HostPushConfigStore(self.host.store, f"a2a.push.{agent}")
+            sender = BasePushNotificationSender(
+                http, self.push_configs, push_url_validator=frontend.push_policy
+            )
+        self.executor = RunExecutor(self.host, agent)
+        self.handler = _RequestHandler(
+            agent_executor=self.executor,
+            task_store=self.tasks,
+            agent_card=self.card(self.host.public_url()),  # the handler reads its capabilities
+            push_config_store=self.push_configs,
+            push_sender=sender,
+            push_url_validator=frontend.push_policy,
+            interrupted_task_timeout=options.interrupted_task_timeout_seconds,
+            blocking_timeout=options.blocking_timeout_seconds,
+        )
+        builder = _ContextBuilder()
+        self.jsonrpc = JsonRpcDispatcher(self.handler, builder, enable_v0_3_compat=self.v03)
+        routes: list[BaseRoute] = [Route(CARD_PATH, self.get_card, methods=["GET"])]
+        if "JSONRPC" in options.bindings:
+            routes.append(Route(JSONRPC_PATH, self.post_jsonrpc, methods=["POST"]))
+        if "HTTP+JSON" in options.bindings:
+            sdk_routes = create_rest_routes(self.handler, builder, enable_v0_3_compat=self.v03)
+            for route in sdk_routes:
+                if isinstance(route, Mount):
+                    continue  # tenants: agents are told apart by path instead
+                assert isinstance(route, Route)
+                routes.append(
+                    Route(route.path, self._rest(route.endpoint), methods=list(route.methods or ()))
+                )
+        self.router = Router(routes=routes)
+
+    # -- card ------------------------------------------------------------------------------
+
+    def card(self, url: str) -> AgentCard:
+        entry = self.host.agents[self.agent]
+        info = entry.adapter.describe().model_copy(update={"name": self.agent})
+        section = self.host.config.agents.get(self.agent)
+        return build_card(
+            info,
+            url=url,
+            versions=self.versions,
+            bindings=tuple(self.frontend.options.bindings),
+            version=section.version if section is not None else info.version,
+            push_notifications=self.push_configs is not None,
+            api_keys=bool(self.host.api_keys),
+        )
+
+    async def get_card(self, request: Request) -> Response:
+        agent_path = request.scope.get(AGENT_PATH, "")
+        # Inside the agent's mount, root_path ends with the agent's path: the app's is before it.
+        app_root = request.scope.get("root_path", "").removesuffix(agent_path)
+        base = self.host.public_url(Request({**request.scope, "root_path": app_root}))
+        card = self.card(base + agent_path)
+        header = request.headers.get("a2a-version")
+        if not self.v03 or version_family(header) == "1.0":
+            return JSONResponse(MessageToDict(card))
+        # The 1.0 card with the 0.3 fields (url, preferredTransport, ...) added, readable by
+        # both. Merging the 0.3 form of each security scheme into the 1.0 form would give it
+        # two shapes at once, which 1.0 validators refuse: only a request that says 0.3 gets it.
+        merged = agent_card_to_dict(card)
+        if header is None and card.security_schemes:
+            merged["securitySchemes"] = MessageToDict(card)["securitySchemes"]
+        return JSONResponse(merged)
+
+    # -- gates -----------------------------------------------------------------------------
+
+    def _unauthorized(self) -> Response:
+        return JSONResponse(
+            {
+                "error": {
+                    "code": 401,
+                    "status": "UNAUTHENTICATED",
+                    "message": "missing or invalid API key (Authorization: Bearer ...)",
+                }
+            },
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="agenthost"'},
+        )
+
+    def _version_error(self, request: Request) -> A2AError | None:
+        header = request.headers.get("a2a-version")
+        family = version_family(header)
+        if family in self.versions:
+            return None
+        served = ", ".join(self.versions)
+        if header is None or not header.strip():
+            hint = (
+                "a request without A2A-Version is A2A 0.3, which this agent does not serve; "
+                f"send A2A-Version: {self.versions[0]}"
+            )
+        else:
+            hint = f"A2A-Version {header.strip()!r} is not served here"
+        return VersionNotSupportedError(message=f"{hint} (served versions: {served})")
+
+    async def post_jsonrpc(self, request: Request) -> Response:
+        if not self.host.authorized(request):
+            return self._unauthorized()
+        error = self._version_error(request)
+        body_id, method = await _peek_jsonrpc(request)
+        if (
+            error is None
+            and method in V03_JSONRPC_METHODS
+            and version_family(request.headers.get("a2a-version")) == "1.0"
+        ):
+            error = MethodNotFoundError(
+                message=f"{method!r} is an A2A 0.3 method; with A2A-Version 1.0 use the 1.0 "
+                "method names (SendMessage, GetTask, ...)"
+            )
+        if error is None and method is not None:
+            error = _invalid_enum(method, await request.body())
+        if error is not None and method is not None:
+            response: Response = JSONResponse(build_error_response(body_id, error))
+        else:
+            response = await self.jsonrpc.handle_requests(request)
+        if method in STREAMING_RPC_METHODS and isinstance(response, JSONResponse):
+            # A streaming method answers with an event stream even when it fails at once
+            # (the error as its one event), as the spec's response format for it says.
+            return EventStream(_one_error_event(bytes(response.body)))
+        return _lean_stream(response)
+
+    def _rest(self, endpoint: Any) -> Any:
+        async def gated(request: Request) -> Response:
+            if not self.host.authorized(request):
+                return self._unauthorized()
+            error = self._version_error(request)
+            relative = request.url.path.removeprefix(request.scope.get("root_path", ""))
+            is_v03_path = relative.startswith("/v1/")
+            family = version_family(request.headers.get("a2a-version"))
+            if error is None and is_v03_path != (family == "0.3"):
+                error = VersionNotSupportedError(
+                    message=f"the path {request.url.path} belongs to A2A "
+                    f"{'0.3' if is_v03_path else '1.0'}, the request asked for A2A {family}"
+                )
+            if error is None and relative == "/tasks":
+                error = _invalid_status(request.query_params.get("status"))
+            if error is not None:
+                payload = build_rest_error_payload(error)
+                return JSONResponse(payload, status_code=payload["error"]["code"])
+            response: Response = await endpoint(request)
+            return _lean_stream(response)
+
+        return gated
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def close(self, timeout: float) -> None:
+        """Let tasks the host just cancelled record it, then stop the SDK's machinery."""
+        await self.tasks.wait_settled(timeout)
+        await self.handler.aclose()
+        await self.tasks.close_unsettled("the host shut down")
+
+
+def _invalid_enum(method: str, body: bytes) -> A2AError | None:
+    """ListTasks: -32602 for a ``status`` the schema does not have (``"DONE"``, say).
+
+    The SDK parses params leniently, which maps an unknown enum value to "unspecified": the
+    filter would then silently match every task.
+    """
+    if method != "ListTasks":
+        return None
+    params = json.loads(body).get("params")
+    if not isinstance(params, dict):
+        return None
+    try:
+        ParseDict(params, ListTasksRequest())
+    except ParseError as exc:
+        if "enum" in str(exc):
+            return InvalidParamsError(message=str(exc))
+    except Exception:  # anything else is the SDK's to report
+        return None
+    return None
+
+
+def _invalid_status(value: str | None) -> A2AError | None:
+    """ListTasks over HTTP+JSON: an unknown ``status`` filter is refused, not ignored."""
+    names = list(TaskState.keys())
+    if value is None or value in names or (value.isdigit() and int(value) in TaskState.values()):
+        return None
+    return InvalidParamsError(
+        message=f"status: {value!r} is not a task state ({', '.join(names[1:])})"
+    )
+
+
+async def _one_error_event(body: bytes) -> AsyncIterator[bytes]:
+    yield sse_frame(body.decode(), event="error")
+
+
+def _lean_stream(response: Any) -> Any:
+    """The SDK's sse-starlette response re-served by core's ``EventStream``.
+
+    Same frames; but one task per stream instead of an anyio task group of three and a
+    process-wide shutdown watcher (the per-request cost core measured on streaming).
+    """
+    if not isinstance(response, EventSourceResponse):
+        return response
+    return EventStream(_frames(response.body_iterator, response.sep))
+
+
+async def _frames(items: AsyncIterable[Any], sep: str | None) -> AsyncIterator[bytes]:
+    try:
+        async for item in items:
+            yield ensure_bytes(item, sep or "\r\n")
+    finally:
+        aclose = getattr(items, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _peek_jsonrpc(request: Request) -> tuple[Any, str | None]:
+    """The id and method of a JSON-RPC body, when it is a well-formed request object."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+        return None, None
+    request_id = body.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int | None):
+        request_id = None
+    return request_id, body["method"]

@@ -1,0 +1,213 @@
+"""``RunExecutor``: the SDK's ``AgentExecutor`` for one agent, driving ``host.runs``.
+
+Each A2A request on a task starts one run (contextId = session_id) and relays the run's
+neutral events as task events:
+
+    run.started                     → working
+    message.delta                   → artifact chunk (append), when the client streams
+    message.completed               → last chunk, or the whole artifact when nothing streamed
+    artifact                        → an artifact of its own
+    tool.call / tool.result         → working, with a data part describing the call
+    run.input_required + completed  → input-required (the next message continues the task)
+    run.completed / failed / cancelled → completed / failed / canceled
+
+Runs are detached: a streaming client going away leaves the task running (A2A tasks outlive
+connections); ``CancelTask`` cancels the run for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.events import EventQueue
+from a2a.server.tasks import TaskUpdater
+from a2a.types import Part as A2APart
+from a2a.types import Task, TaskState, TaskStatus
+from google.protobuf.json_format import MessageToDict
+
+from agenthost.errors import SessionBusy
+from agenthost.events import RunInput
+
+from .convert import agent_message, data_part, message_from_a2a, part_to_a2a
+
+if TYPE_CHECKING:
+    from agenthost.host import Host
+    from agenthost.runs import Run
+
+log = logging.getLogger("agenthost.a2a")
+
+STREAMING_METHODS = frozenset({"SendStreamingMessage", "message/stream"})
+
+
+@dataclass
+class _Live:
+    run: Run
+    relayed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def wants_deltas(context: RequestContext) -> bool:
+    """Stream text as artifact chunks unless a client blocks for the final task only."""
+    call = context.call_context
+    if call.state.get("method") in STREAMING_METHODS:
+        return True
+    if str(call.state.get("path", "")).endswith("message:stream"):
+        return True
+    config = context.configuration
+    return bool(config is not None and config.return_immediately)
+
+
+class RunExecutor(AgentExecutor):
+    """Runs agent ``agent`` of ``host`` for A2A tasks."""
+
+    def __init__(self, host: Host, agent: str):
+        self.host = host
+        self.agent = agent
+        self._live: dict[str, _Live] = {}
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._live)
+
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        task_id, context_id = context.task_id or "", context.context_id or ""
+        updater = TaskUpdater(event_queue, task_id, context_id)
+        if context.current_task is None:
+            status = TaskStatus(state=TaskState.TASK_STATE_SUBMITTED)
+            status.timestamp.FromDatetime(datetime.now(UTC))
+            history = [context.message] if context.message is not None else []
+            await event_queue.enqueue_event(
+                Task(id=task_id, context_id=context_id, status=status, history=history)
+            )
+        run = await self._start(context, task_id, context_id)
+        live = _Live(run)
+        self._live[task_id] = live
+        try:
+            await updater.start_work()
+            await self._relay(run, updater, deltas=wants_deltas(context))
+        finally:
+            live.relayed.set()
+            self._live.pop(task_id, None)
+            if not run.done:
+                # The producer was cancelled (CancelTask, shutdown): the run must stop too.
+                await asyncio.shield(self.host.runs.cancel(run.run_id, "A2A task cancelled"))
+
+    async def _start(self, context: RequestContext, task_id: str, context_id: str) -> Run:
+        a2a: dict[str, Any] = {"task_id": task_id, "context_id": context_id}
+        messages = []
+        if context.message is not None:
+            messages.append(message_from_a2a(context.message))
+            if context.message.reference_task_ids:
+                a2a["reference_task_ids"] = list(context.message.reference_task_ids)
+            if context.message.HasField("metadata"):
+                a2a["message_metadata"] = MessageToDict(context.message.metadata)
+        run_input = RunInput(
+            agent=self.agent,
+            messages=messages,
+            session_id=context_id,
+            metadata={"a2a": a2a},
+        )
+        while True:
+            try:
+                return await self.host.runs.start(
+                    run_input, detached=True, metadata={"a2a_task_id": task_id}
+                )
+            except SessionBusy as busy:
+                # A2A allows several tasks in one context; the host runs one turn of a
+                # session at a time, so this task waits (submitted) for the one before it.
+                previous = self.host.runs.get(busy.run_id)
+                if previous is None:
+                    raise
+                await previous.wait()
+
+    async def _relay(self, run: Run, updater: TaskUpdater, *, deltas: bool) -> None:
+        streamed: set[str] = set()
+        prompt: Any = None
+        async with self.host.runs.subscribe(run.run_id) as sub:
+            async for batch in sub:
+                for event in batch:
+                    kind = event.type
+                    if kind == "message.delta" and deltas:
+                        await updater.add_artifact(
+                            [A2APart(text=event.text)],
+                            artifact_id=event.message_id,
+                            name="response",
+                            append=event.message_id in streamed,
+                            last_chunk=False,
+                        )
+                        streamed.add(event.message_id)
+                    elif kind == "message.completed" and event.message.role == "assistant":
+                        await self._completed_message(updater, event.message, streamed)
+                    elif kind == "artifact":
+                        await updater.add_artifact(
+                            [part_to_a2a(event.part)],
+                            name=getattr(event.part, "name", None) or "artifact",
+                            last_chunk=True,
+                        )
+                    elif kind in ("tool.call", "tool.result"):
+                        record = event.model_dump(mode="json", exclude={"run_id", "seq"})
+                        message = self._message(updater, [data_part(record)])
+                        await updater.start_work(message)
+                    elif kind == "run.input_required":
+                        prompt = event
+                    elif kind == "run.completed":
+                        usage = event.usage.model_dump() if event.usage else None
+                        if prompt is not None:
+                            await updater.update_status(
+                                TaskState.TASK_STATE_INPUT_REQUIRED,
+                                message=self._prompt_message(updater, prompt),
+                                metadata={"usage": usage} if usage else None,
+                            )
+                        else:
+                            await updater.update_status(
+                                TaskState.TASK_STATE_COMPLETED,
+                                metadata={"usage": usage} if usage else None,
+                            )
+                    elif kind == "run.failed":
+                        text = f"{event.code}: {event.message}"
+                        await updater.failed(self._message(updater, [A2APart(text=text)]))
+                    elif kind == "run.cancelled":
+                        await updater.cancel()
+
+    async def _completed_message(
+        self, updater: TaskUpdater, message: Any, streamed: set[str]
+    ) -> None:
+        if message.id in streamed:
+            # Everything was sent as chunks already; close the artifact with an empty one.
+            await updater.add_artifact(
+                [A2APart(text="")],
+                artifact_id=message.id,
+                name="response",
+                append=True,
+                last_chunk=True,
+            )
+            return
+        parts = [part_to_a2a(p) for p in message.parts] or [A2APart(text="")]
+        await updater.add_artifact(parts, artifact_id=message.id, name="response", last_chunk=True)
+
+    @staticmethod
+    def _message(updater: TaskUpdater, parts: list[A2APart]) -> Any:
+        return agent_message(parts, task_id=updater.task_id, context_id=updater.context_id)
+
+    def _prompt_message(self, updater: TaskUpdater, event: Any) -> Any:
+        parts = [A2APart(text=event.prompt or "input required")]
+        if event.payload is not None:
+            parts.append(data_part(event.payload))
+        return self._message(updater, parts)
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        """Cancel the task's run for real; its relay then reports ``canceled``."""
+        live = self._live.get(context.task_id or "")
+        if live is None:
+            return  # queued, parked in input-required, or done: the SDK closes it out
+        await self.host.runs.cancel(live.run.run_id, "cancelled by A2A CancelTask")
+        # Let the relay enqueue the terminal status before the SDK tears the producer down.
+        grace = self.host.runs.policy.cancel_grace_seconds
+        try:
+            await asyncio.wait_for(live.relayed.wait(), grace)
+        except TimeoutError:
+            log.warning("task %s: relay did not finish after cancel", context.task_id)

@@ -1,0 +1,298 @@
+"""A2A tasks and push configs kept in the host's store, so ``sqlite`` keeps them over a restart.
+
+The SDK saves a task on every event, text deltas included. Writing each of those to disk
+would cost a write per token, so progress of a task that stays ``working`` is held in memory
+and written with the next change of state (and at shutdown); every state change is written
+at once. Artifact text streamed in many chunks is stored joined into one part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import Any
+
+from a2a.server.context import ServerCallContext
+from a2a.server.tasks import PushNotificationConfigStore, TaskStore
+from a2a.server.tasks.push_notification_config_store import normalize_push_notification_config
+from a2a.types import (
+    ListTasksRequest,
+    ListTasksResponse,
+    Message,
+    Part,
+    Role,
+    Task,
+    TaskPushNotificationConfig,
+    TaskState,
+)
+from a2a.utils.constants import DEFAULT_LIST_TASKS_PAGE_SIZE
+from a2a.utils.errors import InvalidParamsError
+from a2a.utils.task import ListTasksCursor, decode_list_tasks_cursor, encode_list_tasks_cursor
+from google.protobuf.json_format import MessageToDict, ParseDict
+
+from agenthost.store import Store
+
+_SCAN_BATCH = 500
+_DEFERRABLE = frozenset({TaskState.TASK_STATE_WORKING})
+_TERMINAL = frozenset(
+    {
+        TaskState.TASK_STATE_COMPLETED,
+        TaskState.TASK_STATE_FAILED,
+        TaskState.TASK_STATE_CANCELED,
+        TaskState.TASK_STATE_REJECTED,
+    }
+)
+
+
+def compact(task: Task) -> Task:
+    """A copy of ``task`` whose artifacts have runs of plain text parts joined into one."""
+    out = Task()
+    out.CopyFrom(task)
+    for artifact in out.artifacts:
+        merged: list[Part] = []
+        for part in artifact.parts:
+            if _is_plain_text(part) and merged and _is_plain_text(merged[-1]):
+                merged[-1].text += part.text
+            else:
+                copy = Part()
+                copy.CopyFrom(part)
+                merged.append(copy)
+        if len(merged) != len(artifact.parts):
+            del artifact.parts[:]
+            artifact.parts.extend(merged)
+    return out
+
+
+def _is_plain_text(part: Part) -> bool:
+    return part.WhichOneof("content") == "text" and not (
+        part.media_type or part.filename or part.HasField("metadata")
+    )
+
+
+def _timestamp_ns(task: Task) -> int | None:
+    return task.status.timestamp.ToNanoseconds() if task.status.HasField("timestamp") else None
+
+
+def _sort_key(ts: int | None, task_id: str) -> tuple[bool, int, str]:
+    # The SDK's ListTasks order: newest status first, tasks without a timestamp last.
+    return (ts is not None, ts or 0, task_id)
+
+
+class HostTaskStore(TaskStore):
+    """The SDK's ``TaskStore`` on ``host.store``: one namespace per agent."""
+
+    def __init__(self, store: Store, namespace: str):
+        self._store = store
+        self._ns = namespace
+        self._pending: dict[str, Task] = {}
+        self._written_state: dict[str, int] = {}  # tasks in flight here: submitted or working
+        self._changed: asyncio.Event | None = None
+
+    async def save(self, task: Task, context: ServerCallContext) -> None:
+        if self._changed is not None:
+            self._changed.set()
+        stored = compact(task)
+        state = stored.status.state
+        if state in _DEFERRABLE and self._written_state.get(stored.id) == state:
+            self._pending[stored.id] = stored
+            return
+        await self._write(stored)
+
+    async def _write(self, task: Task) -> None:
+        self._pending.pop(task.id, None)
+        value = {
+            "context_id": task.context_id,
+            "state": int(task.status.state),
+            "ts": _timestamp_ns(task),
+            "task": MessageToDict(task),
+        }
+        await self._store.put(self._ns, task.id, value)
+        if task.status.state in _DEFERRABLE or task.status.state == TaskState.TASK_STATE_SUBMITTED:
+            self._written_state[task.id] = task.status.state
+        else:
+            self._written_state.pop(task.id, None)
+
+    async def flush(self) -> None:
+        """Write every task whose latest progress is still only in memory."""
+        for task in list(self._pending.values()):
+            await self._write(task)
+
+    async def wait_settled(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until no task written here is submitted or working."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._written_state and (remaining := deadline - loop.time()) > 0:
+            self._changed = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                break
+        self._changed = None
+
+    async def close_unsettled(self, reason: str) -> None:
+        """Record ``canceled`` for tasks still in flight (the host is stopping), then flush."""
+        for task_id in list(self._written_state):
+            task = await self.get(task_id, ServerCallContext())
+            if task is None or task.status.state in _TERMINAL:
+                continue
+            task.status.state = TaskState.TASK_STATE_CANCELED
+            task.status.message.CopyFrom(
+                Message(
+                    message_id=f"m_{task_id}_shutdown",
+                    role=Role.ROLE_AGENT,
+                    task_id=task_id,
+                    context_id=task.context_id,
+                    parts=[Part(text=reason)],
+                )
+            )
+            task.status.timestamp.GetCurrentTime()
+            await self._write(task)
+        await self.flush()
+
+    async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
+        pending = self._pending.get(task_id)
+        if pending is not None:
+            copy = Task()
+            copy.CopyFrom(pending)
+            return copy
+        value = await self._store.get(self._ns, task_id)
+        return None if value is None else ParseDict(value["task"], Task())
+
+    async def delete(self, task_id: str, context: ServerCallContext) -> None:
+        self._pending.pop(task_id, None)
+        self._written_state.pop(task_id, None)
+        await self._store.delete(self._ns, task_id)
+
+    async def _summaries(self) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        after: str | None = None
+        while True:
+            batch = await self._store.scan(self._ns, after=after, limit=_SCAN_BATCH)
+            out.extend(batch)
+            if len(batch) < _SCAN_BATCH:
+                return out
+            after = batch[-1][0]
+
+    async def list(self, params: ListTasksRequest, context: ServerCallContext) -> ListTasksResponse:
+        rows = []
+        for task_id, value in await self._summaries():
+            pending = self._pending.get(task_id)
+            if pending is not None:
+                value = {
+                    "context_id": pending.context_id,
+                    "state": int(pending.status.state),
+                    "ts": _timestamp_ns(pending),
+                    "task": pending,
+                }
+            if params.context_id and value["context_id"] != params.context_id:
+                continue
+            if params.status and value["state"] != params.status:
+                continue
+            if params.HasField("status_timestamp_after"):
+                after_ns = params.status_timestamp_after.ToNanoseconds()
+                if value["ts"] is None or value["ts"] < after_ns:
+                    continue
+            rows.append((_sort_key(value["ts"], task_id), task_id, value))
+        rows.sort(key=lambda row: row[0], reverse=True)
+
+        start = 0
+        if params.page_token:
+            cursor = decode_list_tasks_cursor(params.page_token)
+            if cursor is None:
+                raise InvalidParamsError(message=f"Invalid page token: {params.page_token}")
+            position = cursor.sort_key()
+            start = next((i for i, row in enumerate(rows) if row[0] < position), len(rows))
+        page_size = params.page_size or DEFAULT_LIST_TASKS_PAGE_SIZE
+        page = rows[start : start + page_size]
+        next_token = ""
+        if start + page_size < len(rows):
+            (has_ts, ts, last_id) = page[-1][0]
+            next_token = encode_list_tasks_cursor(
+                ListTasksCursor(timestamp_ns=ts if has_ts else None, task_id=last_id)
+            )
+        tasks = []
+        for _, _, value in page:
+            task = value["task"]
+            if isinstance(task, Task):
+                copy = Task()
+                copy.CopyFrom(task)
+                tasks.append(copy)
+            else:
+                tasks.append(ParseDict(task, Task()))
+        return ListTasksResponse(
+            tasks=tasks, next_page_token=next_token, total_size=len(rows), page_size=len(tasks)
+        )
+
+
+class HostPushConfigStore(PushNotificationConfigStore):
+    """Push-notification configs on ``host.store``, with a bounded read cache.
+
+    The dispatch path asks for a task's configs on every event, so reads are served from
+    memory once a task's configs have been loaded.
+    """
+
+    def __init__(self, store: Store, namespace: str, cache_size: int = 10_000):
+        self._store = store
+        self._ns = namespace
+        self._cache: OrderedDict[str, list[TaskPushNotificationConfig]] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def _load(self, task_id: str) -> list[TaskPushNotificationConfig]:
+        cached = self._cache.get(task_id)
+        if cached is None:
+            value = await self._store.get(self._ns, task_id)
+            configs = [
+                ParseDict(c, TaskPushNotificationConfig()) for c in (value or {}).get("configs", [])
+            ]
+            cached = self._remember(task_id, configs)
+        else:
+            self._cache.move_to_end(task_id)
+        return cached
+
+    def _remember(
+        self, task_id: str, configs: list[TaskPushNotificationConfig]
+    ) -> list[TaskPushNotificationConfig]:
+        self._cache[task_id] = configs
+        self._cache.move_to_end(task_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return configs
+
+    async def _save(self, task_id: str, configs: list[TaskPushNotificationConfig]) -> None:
+        if configs:
+            await self._store.put(
+                self._ns, task_id, {"configs": [MessageToDict(c) for c in configs]}
+            )
+        else:
+            await self._store.delete(self._ns, task_id)
+        self._remember(task_id, configs)
+
+    async def set_info(
+        self,
+        task_id: str,
+        notification_config: TaskPushNotificationConfig,
+        context: ServerCallContext,
+    ) -> TaskPushNotificationConfig:
+        stored = normalize_push_notification_config(task_id, notification_config)
+        configs = [c for c in await self._load(task_id) if c.id != stored.id]
+        configs.append(stored)
+        await self._save(task_id, configs)
+        result = TaskPushNotificationConfig()
+        result.CopyFrom(stored)
+        return result
+
+    async def get_info(
+        self, task_id: str, context: ServerCallContext
+    ) -> list[TaskPushNotificationConfig]:
+        return list(await self._load(task_id))
+
+    async def get_info_for_dispatch(self, task_id: str) -> list[TaskPushNotificationConfig]:
+        return list(await self._load(task_id))
+
+    async def delete_info(
+        self, task_id: str, context: ServerCallContext, config_id: str | None = None
+    ) -> None:
+        configs = await self._load(task_id)
+        remaining = [] if config_id is None else [c for c in configs if c.id != config_id]
+        if len(remaining) != len(configs):
+            await self._save(task_id, remaining)

@@ -1,0 +1,155 @@
+"""A2A with the a2a-sdk client: both bindings x both protocol versions, unary and streaming,
+get, list (paging), resubscribe, and continuing a task that asked for input."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from a2a.types import GetTaskRequest, ListTasksRequest, SubscribeToTaskRequest, TaskState
+
+from agenthost.testing.server import ServerHandle
+
+from .a2a_fixtures import (
+    AGENTS,
+    BINDINGS,
+    VERSIONS,
+    WAIT,
+    Gate,
+    artifact_text,
+    client_for,
+    final_state,
+    send,
+    serve,
+    streamed_text,
+    task_id_of,
+    user_message,
+)
+
+MATRIX = [(b, v) for b in BINDINGS for v in VERSIONS]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerHandle]:
+    with serve(agents=AGENTS) as handle:
+        yield handle
+
+
+@pytest.mark.parametrize(("binding", "version"), MATRIX)
+async def test_unary_send_returns_the_completed_task_and_get_finds_it(
+    server: ServerHandle, binding: str, version: str
+) -> None:
+    client = await client_for(server.url, binding, version)
+    events = await send(client, user_message("hello brave new world"))
+    assert len(events) == 1 and events[0].WhichOneof("payload") == "task"
+    task = events[0].task
+    assert task.status.state == TaskState.TASK_STATE_COMPLETED
+    assert artifact_text(task) == "hello brave new world "
+    assert task.history[0].parts[0].text == "hello brave new world"
+    assert task.metadata["usage"]["output_tokens"] == 4  # the run's usage, on the task
+
+    fetched = await client.get_task(GetTaskRequest(id=task.id))
+    assert fetched.status.state == TaskState.TASK_STATE_COMPLETED
+    assert artifact_text(fetched) == "hello brave new world "
+    assert fetched.context_id == task.context_id
+    await client.close()
+
+
+@pytest.mark.parametrize(("binding", "version"), MATRIX)
+async def test_streaming_sends_states_and_text_deltas(
+    server: ServerHandle, binding: str, version: str
+) -> None:
+    client = await client_for(server.url, binding, version, streaming=True)
+    events = await send(client, user_message("one two three four"))
+    kinds = [e.WhichOneof("payload") for e in events]
+    assert kinds[0] == "task" and events[0].task.status.state == TaskState.TASK_STATE_SUBMITTED
+    states = [e.status_update.status.state for e in events if e.HasField("status_update")]
+    assert states[0] == TaskState.TASK_STATE_WORKING
+    assert states[-1] == TaskState.TASK_STATE_COMPLETED
+    assert kinds.count("artifact_update") >= 4  # one chunk per word, not one blob
+    assert streamed_text(events) == "one two three four "
+    last_chunks = [e.artifact_update for e in events if e.HasField("artifact_update")]
+    assert last_chunks[-1].last_chunk and not last_chunks[0].append and last_chunks[1].append
+
+    # The stored task has the text joined, not one part per delta.
+    stored = await client.get_task(GetTaskRequest(id=task_id_of(events)))
+    assert [p.text for a in stored.artifacts for p in a.parts] == ["one two three four "]
+    await client.close()
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+async def test_list_tasks_pages_through_every_task_and_filters_by_context(
+    server: ServerHandle, binding: str
+) -> None:
+    client = await client_for(server.url, binding, "1.0")
+    created = []
+    for i in range(5):
+        events = await send(client, user_message(f"list me {i}", context_id=f"ctx-{binding}"))
+        created.append(task_id_of(events))
+
+    seen: list[str] = []
+    token = ""
+    for _ in range(10):
+        page = await client.list_tasks(
+            ListTasksRequest(page_size=2, page_token=token, context_id=f"ctx-{binding}")
+        )
+        assert page.total_size == 5 and len(page.tasks) <= 2
+        seen += [t.id for t in page.tasks]
+        token = page.next_page_token
+        if not token:
+            break
+    assert sorted(seen) == sorted(created)  # every task once, none twice
+
+    everything = await client.list_tasks(ListTasksRequest(page_size=100))
+    assert set(created) <= {t.id for t in everything.tasks}
+    await client.close()
+
+
+@pytest.mark.parametrize(("binding", "version"), MATRIX)
+async def test_resubscribe_reattaches_to_a_running_task(
+    server: ServerHandle, binding: str, version: str
+) -> None:
+    gate = Gate()
+    url = server.url + "/a2a/gated"
+    starter = await client_for(url, binding, version, polling=True)
+    events = await send(starter, user_message(gate.key))
+    task_id = task_id_of(events)
+    await gate.wait_entered()
+
+    watcher = await client_for(url, binding, version, streaming=True)
+    received = []
+
+    async def follow() -> None:
+        async for event in watcher.subscribe(SubscribeToTaskRequest(id=task_id)):
+            received.append(event)
+            if len(received) == 1:
+                gate.release()
+
+    await asyncio.wait_for(follow(), WAIT)
+    first = received[0]
+    assert first.WhichOneof("payload") == "task"
+    assert first.task.status.state == TaskState.TASK_STATE_WORKING
+    assert final_state(received) == TaskState.TASK_STATE_COMPLETED
+    assert "released" in streamed_text(received)
+    await starter.close()
+    await watcher.close()
+
+
+@pytest.mark.parametrize(("binding", "version"), MATRIX)
+async def test_input_required_then_the_next_message_continues_the_task(
+    server: ServerHandle, binding: str, version: str
+) -> None:
+    client = await client_for(server.url + "/a2a/confirm", binding, version)
+    first = (await send(client, user_message("delete the logs")))[0].task
+    assert first.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+    assert first.status.message.parts[0].text == "Proceed? (yes/no)"
+
+    reply = user_message("yes", task_id=first.id, context_id=first.context_id)
+    second = (await send(client, reply))[0].task
+    assert second.id == first.id
+    assert second.status.state == TaskState.TASK_STATE_COMPLETED
+    assert "you said yes to 'delete the logs'" in artifact_text(second)
+    users = [m.parts[0].text for m in second.history if m.role == 1]  # ROLE_USER
+    assert users == ["delete the logs", "yes"]
+    await client.close()
