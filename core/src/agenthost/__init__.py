@@ -1,6 +1,6 @@
 """agenthost: serve any Python agent over the standard agent protocols, with sandboxed tools."""
 
-from .adapter import Adapter, AgentInfo, NoOptions, Skill
+from .adapter import Adapter, AgentInfo, Skill
 from .app import AgentApp
 from .config import Config, load_config, parse_config
 from .context import RunContext, current_run, get_run_context
@@ -29,6 +29,7 @@ from .events import (
 from .frontend import Frontend
 from .hookspecs import hookimpl
 from .host import Host
+from .options import NoOptions
 
 __all__ = [
     "Adapter",

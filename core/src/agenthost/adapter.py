@@ -6,14 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .context import RunContext
 from .events import Event, RunInput
-
-
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from .options import NoOptions
 
 
 class Skill(BaseModel):

@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from .adapter import NoOptions
 from .http import HTTPProblem
+from .options import NoOptions
 
 if TYPE_CHECKING:
     from .host import Host

@@ -8,8 +8,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..adapter import NoOptions
 from ..events import Message, Usage
+from ..options import NoOptions
 
 RunStatus = Literal["queued", "running", "completed", "failed", "cancelled", "input_required"]
 FINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "input_required"})

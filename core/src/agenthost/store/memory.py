@@ -70,10 +70,12 @@ class MemoryStore(Store):
         _put(space, key, value, self.limits.max_records)
 
     async def get(self, namespace: str, key: str) -> dict[str, Any] | None:
-        return self._spaces.get(namespace, {}).get(key)
+        space = self._spaces.get(namespace)
+        return space.get(key) if space is not None else None
 
     async def delete(self, namespace: str, key: str) -> bool:
-        return self._spaces.get(namespace, {}).pop(key, None) is not None
+        space = self._spaces.get(namespace)
+        return space is not None and space.pop(key, None) is not None
 
     async def scan(
         self, namespace: str, *, after: str | None = None, limit: int = 100
