@@ -8,7 +8,8 @@ agenthost: A2A 1.0 JSON-RPC ``SendStreamingMessage`` on ``/a2a/tokens20`` (SSE: 
 updates, one artifact update per text delta). agentscope-runtime 1.1.6 serves A2A 0.3 on
 ``/a2a`` and does not stream (its card says ``streaming: false`` and ``message/stream``
 answers -32603), so it is loaded with unary ``message/send``: one JSON answer holding the
-whole text. Every request has its own contextId. Target (issue 6): print the ratios.
+whole text. For a like-for-like pair, agenthost's unary ``SendMessage`` is measured too.
+Every request has its own contextId. Issue 6 sets no target: it asks for the ratios.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import harness
 from harness import AGENT_NAME, BenchError, Comparison, Target
 
 OURS = "agenthost A2A 1.0 SendStreamingMessage (SSE)"
+OURS_UNARY = "agenthost A2A 1.0 SendMessage (unary)"
 PEER = "agentscope-runtime A2A 0.3 message/send (unary)"
 COMPLETED = "TASK_STATE_COMPLETED"
 
@@ -47,15 +49,17 @@ def check_stream(raw: bytes) -> None:
 
 
 def check_unary(raw: bytes) -> None:
+    """A message (0.3 ``kind: message``) or a task (1.0 ``{"task": ...}``) with the answer."""
     data = json.loads(raw)
     if "error" in data:
-        raise BenchError(f"{PEER}: JSON-RPC error {data['error']}")
+        raise BenchError(f"JSON-RPC error {data['error']}")
     result = data["result"]
+    result = result.get("task", result.get("message", result))
     text = _texts(result.get("parts", [])) or _texts(
         [p for a in result.get("artifacts", []) for p in a.get("parts", [])]
     )
     if text != harness.FULL_TEXT:
-        raise BenchError(f"{PEER}: answer {text!r}, expected {harness.FULL_TEXT!r}")
+        raise BenchError(f"answer {text!r}, expected {harness.FULL_TEXT!r}")
 
 
 def build(args: argparse.Namespace) -> tuple[list, list, list]:
@@ -72,6 +76,7 @@ def build(args: argparse.Namespace) -> tuple[list, list, list]:
             }
         },
     }
+    ours_unary_body = {**ours_body, "method": "SendMessage"}
     peer_body = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -89,6 +94,8 @@ def build(args: argparse.Namespace) -> tuple[list, list, list]:
     targets = [
         Target(OURS, "agenthost", f"/a2a/{AGENT_NAME}", json.dumps(ours_body),
                ['"t19 "', COMPLETED], check_stream, headers={"A2A-Version": "1.0"}),
+        Target(OURS_UNARY, "agenthost", f"/a2a/{AGENT_NAME}", json.dumps(ours_unary_body),
+               [harness.FULL_TEXT, COMPLETED], check_unary, headers={"A2A-Version": "1.0"}),
         Target(PEER, "agentscope-runtime", "/a2a", json.dumps(peer_body),
                [harness.FULL_TEXT], check_unary,
                note="does not stream: one JSON answer with the whole text"),
@@ -97,7 +104,11 @@ def build(args: argparse.Namespace) -> tuple[list, list, list]:
         harness.agenthost_spec(quiet=args.quiet, plugins=["a2a"]),
         harness.agentscope_spec(quiet=args.quiet, framework=args.peer_framework),
     ]
-    return servers, targets, [Comparison(OURS, PEER)]
+    comparisons = [
+        Comparison(OURS, PEER, min_rps_ratio=None, max_p99_ratio=None),
+        Comparison(OURS_UNARY, PEER, min_rps_ratio=None, max_p99_ratio=None),
+    ]
+    return servers, targets, comparisons
 
 
 if __name__ == "__main__":

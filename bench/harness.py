@@ -2,10 +2,11 @@
 
 A benchmark script names its servers (``ServerSpec``), the endpoints to load (``Target``) and
 which pairs to compare, then hands them to ``main``. For each of ``--runs`` rounds, ``main``
-starts every server fresh (timing process start to ready, reading idle RSS), checks one
-sample response per target (the whole 20-token answer must be there), then drives each
-target in turn with wrk (same connections, same duration) and finally prints medians,
-ratios against the targets, and where the results were written (bench/results/).
+takes the targets in turn: starts a fresh server for it (timing process start to ready,
+reading idle RSS), checks one sample response (the whole 20-token answer must be there),
+warms up, drives it with wrk (same connections, same duration for every target), checks an
+answer again and stops the server. At the end it prints medians, ratios against the
+targets, and where the results were written (bench/results/).
 
 Stdlib only: it runs under the workspace venv and starts the peers from their own venvs.
 """
@@ -24,7 +25,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,34 +354,19 @@ def profile(server: Server, target: Target, args: argparse.Namespace) -> Path:
     if not PY_SPY.exists():
         raise BenchError(f"{PY_SPY} is missing: run bench/setup_peers.sh first")
     out = RESULTS / f"profile-{server.spec.name}-{_slug(target.label)}.txt"
+    load = {"connections": args.connections, "threads": args.threads}
+    check_sample(server, target)
+    if args.warmup > 0:
+        run_wrk(server.url, target, duration=args.warmup, **load)
+    # --native shows where CPython itself spends time (the garbage collector, say)
     spy = subprocess.Popen(
-        [
-            str(PY_SPY),
-            "record",
-            "--pid",
-            str(server.pid),
-            "--duration",
-            f"{args.duration:.0f}",
-            # --native shows where CPython itself spends time (the garbage collector, say)
-            "--rate",
-            "200",
-            "--native",
-            "--format",
-            "raw",
-            "--output",
-            str(out),
-        ],
+        [str(PY_SPY), "record", "--pid", str(server.pid), "--duration", f"{args.duration:.0f}",
+         "--rate", "200", "--native", "--format", "raw", "--output", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
+    )  # fmt: skip
     time.sleep(0.5)  # let py-spy attach before the load starts
-    result = run_wrk(
-        server.url,
-        target,
-        connections=args.connections,
-        duration=args.duration,
-        threads=args.threads,
-    )
+    result = run_wrk(server.url, target, duration=args.duration, **load)
     _, err = spy.communicate(timeout=60)
     if spy.returncode != 0 or not out.exists():
         raise BenchError(f"py-spy failed: {err.decode()[-500:]}")
@@ -391,21 +378,29 @@ def profile(server: Server, target: Target, args: argparse.Namespace) -> Path:
     return out
 
 
+IDLE_FRAMES = ("PyThread_acquire_lock_timed ", "epoll_wait ", "epoll_pwait ", "select ")
+
+
 def print_hot_spots(collapsed: Path, top: int = 15) -> None:
     """Summarise py-spy's collapsed stacks by function: own time, inclusive time, and GC.
 
     With ``--native`` stacks, a sample inside CPython's collector counts as garbage
-    collection; otherwise its own time goes to the innermost Python function.
+    collection, and one waiting on a lock or in epoll (an idle thread pool, an idle event
+    loop) as idle; otherwise its own time goes to the innermost Python function. Shares are
+    of the busy samples.
     """
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
-    samples = 0
+    samples = idle = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
         n = int(count)
         frames = stack.split(";")
+        if any(f.startswith(IDLE_FRAMES) for f in frames):
+            idle += n
+            continue
         python = [_function(f) for f in frames if ".py:" in f]
         samples += n
         if any(f.startswith("gc_collect_main ") for f in frames):
@@ -417,18 +412,13 @@ def print_hot_spots(collapsed: Path, top: int = 15) -> None:
     if not samples:
         print("  (no samples)")
         return
-    print(f"  {samples} samples; own time by function:")
+    print(f"  {samples} busy samples ({idle} idle left out); own time by function:")
     for frame, n in own.most_common(top):
         print(f"    {100 * n / samples:5.1f}%  {frame}")
-    print("  inclusive time by function (below the server loop):")
-    shown = 0
-    for frame, n in total.most_common():
-        if shown == top:
-            break
-        if n > 0.9 * samples:  # the interpreter, uvicorn's run loop: everything is under them
-            continue
+    print("  inclusive time of agenthost's own functions:")
+    ours = [(f, n) for f, n in total.most_common() if f.split(" (", 1)[1].startswith("agenthost")]
+    for frame, n in [(f, n) for f, n in ours if n < 0.9 * samples][:top]:
         print(f"    {100 * n / samples:5.1f}%  {frame}")
-        shown += 1
 
 
 def _function(frame: str) -> str:
@@ -576,34 +566,25 @@ def main(
     if args.only:
         targets = [t for t in targets if any(o in t.label for o in args.only)]
     needed = {t.server for t in targets}
-    specs = [s for s in specs if s.name in needed]
-    server_rows: dict[str, list[dict[str, float]]] = {s.name: [] for s in specs}
+    by_name = {s.name: s for s in specs if s.name in needed}
+    server_rows: dict[str, list[dict[str, float]]] = {name: [] for name in by_name}
     results: dict[str, list[WrkResult]] = {}
     stamp = time.strftime("%Y%m%d-%H%M%S")
     try:
         for round_no in range(1, args.runs + 1):
-            running = _start_all(specs)
-            try:
-                idle = {name: srv.rss_mb() for name, srv in running.items()}
-                for target in targets:
-                    result = measure(running[target.server], target, args)
-                    results.setdefault(target.label, []).append(result)
-                    print(f"[run {round_no}/{args.runs}] {_line(target, result)}", flush=True)
-                for name, srv in running.items():
-                    server_rows[name].append(
-                        {
-                            "ready_s": srv.ready_s,
-                            "idle_rss_mb": idle[name],
-                            "rss_after_mb": srv.rss_mb(),
-                        }
-                    )
-                if args.profile and round_no == args.runs:
-                    for target in targets:
-                        if target.server == "agenthost":
-                            profile(running["agenthost"], target, args)
-            finally:
-                for srv in running.values():
-                    stop_server(srv)
+            for target in targets:
+                with fresh_server(by_name[target.server]) as (server, idle_rss):
+                    result = measure(server, target, args)
+                    server_rows[server.spec.name].append(
+                        {"ready_s": server.ready_s, "idle_rss_mb": idle_rss,
+                         "rss_after_mb": server.rss_mb()}
+                    )  # fmt: skip
+                results.setdefault(target.label, []).append(result)
+                print(f"[run {round_no}/{args.runs}] {_line(target, result)}", flush=True)
+        for target in targets if args.profile else []:
+            if target.server == "agenthost":
+                with fresh_server(by_name[target.server]) as (server, _):
+                    profile(server, target, args)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -640,14 +621,12 @@ def _line(target: Target, r: WrkResult) -> str:
     return line if r.ok else f"{line}  ({r.errors} errors, {r.bad} incomplete)"
 
 
-def _start_all(specs: list[ServerSpec]) -> dict[str, Server]:
-    running: dict[str, Server] = {}
+@contextmanager
+def fresh_server(spec: ServerSpec) -> Iterator[tuple[Server, float]]:
+    """A newly started server (each endpoint is measured on its own) and its idle RSS."""
+    server = start_server(spec)
     try:
-        for spec in specs:  # one at a time, so start-up times do not compete for CPU
-            running[spec.name] = start_server(spec)
-    except BaseException:
-        for srv in running.values():
-            stop_server(srv)
-        raise
-    time.sleep(1)  # let start-up work (lazy imports, GC) settle before reading idle RSS
-    return running
+        time.sleep(1)  # let start-up work (lazy imports, GC) settle before reading idle RSS
+        yield server, server.rss_mb()
+    finally:
+        stop_server(server)
