@@ -128,6 +128,7 @@ async def measure(n: int, bwrap: str) -> dict[str, Any]:
     finally:
         await cold_manager.close()
         await warm_manager.close()
+        await backend.close()
     floor = results.get("floor_bwrap", results["floor_plain"])["median_ms"]
     strict = results.get("floor_bwrap_output", results["floor_plain_output"])["median_ms"]
     results["targets"] = {

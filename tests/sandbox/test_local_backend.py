@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -141,7 +142,9 @@ def test_sandboxes_die_with_their_host(bwrap_works: None, tmp_path: Path) -> Non
     )
     host = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
-        assert host.stdout is not None and host.stdout.readline() == "ready\n"
+        assert host.stdout is not None
+        ready, _, _ = select.select([host.stdout], [], [], 60)  # bounded: never hang the suite
+        assert ready and host.stdout.readline() == "ready\n"
         assert processes_with(marker)
         host.send_signal(signal.SIGKILL)  # no cleanup code runs in the host
         host.wait(30)
@@ -194,6 +197,21 @@ async def test_nested_user_namespaces_are_refused_under_bwrap(
         "t.start()\nt.join()"
     )
     assert threads.stdout == "thread ok\n"
+
+
+async def test_cells_run_in_main_so_pickle_and_multiprocessing_work(
+    bwrap_works: None, manager_for: object
+) -> None:
+    sandbox = await manager_for(bwrap="require").create("p")  # type: ignore[operator]
+    await sandbox.run_python("class Point:\n    def __init__(self, x):\n        self.x = x")
+    result = await sandbox.run_python(
+        "import pickle, multiprocessing\n"
+        "def square(n):\n    return n * n\n"
+        "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+        "    squares = pool.map(square, [1, 2, 3])\n"
+        "(pickle.loads(pickle.dumps(Point(7))).x, squares)"
+    )
+    assert result.value == "(7, [1, 4, 9])", result.text()
 
 
 async def test_matplotlib_style_figures_need_no_display(

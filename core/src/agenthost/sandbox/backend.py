@@ -49,6 +49,38 @@ def executor_command(python: str, executor: str, workdir: str | None = None) -> 
     return argv
 
 
+# Importing the executor (rather than running it as a script) lets Python load its cached
+# bytecode: compiling the file costs ~5 ms of every cold start. DIR holds executor.py and,
+# ideally, its __pycache__ (``compile_executor``).
+BOOTSTRAP = "__import__('sys').path.insert(0, {dir!r}); __import__('executor').main()"
+
+
+def bootstrap_command(python: str, executor_dir: str, workdir: str) -> list[str]:
+    """The argv that imports the executor from ``executor_dir`` and serves ``workdir``."""
+    return [python, "-u", "-c", BOOTSTRAP.format(dir=executor_dir), workdir]
+
+
+def compile_executor(directory: str, python: str | None = None) -> None:
+    """Copy the executor into ``directory`` with its bytecode compiled by ``python`` (this
+    interpreter when None), everything world-readable."""
+    import py_compile
+    import subprocess
+    import sys
+
+    target = Path(directory) / "executor.py"
+    target.write_bytes(executor_source())
+    if python is None or python == sys.executable:
+        py_compile.compile(str(target), doraise=True)
+    else:
+        subprocess.run(
+            [python, "-m", "py_compile", str(target)], check=True, capture_output=True, timeout=60
+        )
+    for root, _dirs, files in os.walk(directory):
+        os.chmod(root, 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+
+
 @dataclass
 class SandboxSpec:
     """What a backend needs to start one sandbox."""

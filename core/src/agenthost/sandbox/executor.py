@@ -1,4 +1,6 @@
-"""agenthost in-sandbox executor: one stdlib-only file, run as ``python -u executor.py [WORKDIR]``.
+"""agenthost in-sandbox executor: one stdlib-only file, run as ``python -u executor.py [WORKDIR]``
+(or imported from a ``-c`` bootstrap, which lets Python use its cached bytecode; see
+``BOOTSTRAP`` in ``backend.py``).
 
 It speaks a framed protocol on its stdin/stdout. Each frame is an 8-byte header (two
 big-endian uint32: JSON length, blob length), a UTF-8 JSON object, then the blob (raw bytes:
@@ -168,7 +170,11 @@ class Executor:
     def __init__(self, workdir):
         self.workdir = os.path.realpath(workdir)
         self.pid = os.getpid()
-        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        if __name__ == "__main__":  # run as a script: this module is __main__, keep apart
+            self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        else:  # imported by a bootstrap: the user's cells live in the real __main__, so
+            # pickle and multiprocessing find the functions and classes they define
+            self.namespace = sys.modules["__main__"].__dict__
         self.cells = 0
         self.sources = {}
         self.call = None

@@ -35,11 +35,11 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from .backend import (
-    EXECUTOR_PATH,
     SandboxBackend,
     SandboxSpec,
     SubprocessExecutor,
-    executor_command,
+    bootstrap_command,
+    compile_executor,
 )
 from .bwrap import BwrapSupport, namespace_flags, probe_bwrap, seccomp_fd, system_mounts
 from .errors import SandboxStartError
@@ -48,7 +48,7 @@ from .options import MiB, SandboxOptions, parse_size
 log = logging.getLogger("agenthost.sandbox")
 
 WORKDIR = "/workspace"
-EXECUTOR_INSIDE = "/.agenthost/executor.py"
+EXECUTOR_DIR_INSIDE = "/.agenthost"
 UID_RANGE = (2_000_000, 2_000_000 + (1 << 24))  # far from real users; random per sandbox
 STREAM_LIMIT = 4 * MiB
 
@@ -99,6 +99,7 @@ class LocalBackend(SandboxBackend):
         self.python = self.opts.python or _host_python()
         self._bwrap: BwrapSupport | None = None
         self._python_paths: list[str] | None = None
+        self._exec_dir: str | None = None
 
     @classmethod
     def isolation(cls) -> str:
@@ -124,6 +125,8 @@ class LocalBackend(SandboxBackend):
             self._bwrap = await asyncio.to_thread(probe_bwrap, self.opts.network)
             if not self._bwrap.works and self.opts.bwrap == "require":
                 raise SandboxStartError(f"bwrap = 'require' but {self._bwrap.detail}")
+        if self._exec_dir is None:
+            self._exec_dir = await asyncio.to_thread(self._prepare_executor)
         if self._bwrap.works:
             self._python_paths = await asyncio.to_thread(_python_paths, self.python)
         else:
@@ -132,6 +135,25 @@ class LocalBackend(SandboxBackend):
                 "host's files, network and process table; see docs/sandbox.md",
                 self._bwrap.detail,
             )
+
+    def _prepare_executor(self) -> str:
+        directory = tempfile.mkdtemp(prefix="agenthost-executor-")
+        try:
+            compile_executor(directory, self.python)
+        except (OSError, subprocess.SubprocessError) as exc:
+            # Still works, from source: each start then compiles the file (~5 ms).
+            log.warning("cannot precompile the sandbox executor for %s: %s", self.python, exc)
+            os.chmod(directory, 0o755)
+        return directory
+
+    def _executor_dir(self) -> str:
+        assert self._exec_dir is not None, "LocalBackend.start() was not awaited"
+        return self._exec_dir
+
+    async def close(self) -> None:
+        if self._exec_dir is not None:
+            path, self._exec_dir = self._exec_dir, None
+            await asyncio.to_thread(shutil.rmtree, path, True)
 
     def describe(self) -> dict[str, Any]:
         if self._bwrap is None:
@@ -168,6 +190,8 @@ class LocalBackend(SandboxBackend):
         if o.network:
             argv += ["--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve"]
         argv += ["--perms", "1777", "--size", str(o.tmp_size), "--tmpfs", "/tmp"]
+        # POSIX semaphores and shared memory (multiprocessing) live in /dev/shm.
+        argv += ["--perms", "1777", "--size", str(o.tmp_size), "--tmpfs", "/dev/shm"]
         argv += ["--perms", "1777", "--size", str(o.workdir_size), "--tmpfs", WORKDIR]
         binds = [*self._python_paths, *o.ro_binds]
         made: set[str] = {"/", "/usr", "/etc", "/tmp", WORKDIR}
@@ -178,8 +202,7 @@ class LocalBackend(SandboxBackend):
                     argv += ["--perms", "0755", "--dir", str(parent)]
         for path in binds:
             argv += ["--ro-bind", path, path]
-        argv += ["--perms", "0755", "--dir", os.path.dirname(EXECUTOR_INSIDE)]
-        argv += ["--ro-bind", str(EXECUTOR_PATH), EXECUTOR_INSIDE, "--chdir", WORKDIR]
+        argv += ["--ro-bind", self._executor_dir(), EXECUTOR_DIR_INSIDE, "--chdir", WORKDIR]
         return [*argv, "--", *command]
 
     async def _spawn_bwrap(self, spec: SandboxSpec) -> LocalExecutor:
@@ -187,7 +210,7 @@ class LocalBackend(SandboxBackend):
         root = os.geteuid() == 0
         uid = random.randrange(*UID_RANGE) if root else os.getuid()
         env = self._env(WORKDIR, "/tmp", uid if root else None, pids=True)
-        command = executor_command(self.python, EXECUTOR_INSIDE, WORKDIR)
+        command = bootstrap_command(self.python, EXECUTOR_DIR_INSIDE, WORKDIR)
         with seccomp_fd() if self._bwrap.seccomp else contextlib.nullcontext() as fd:
             argv = self.bwrap_argv(command, fd)
             proc = await _exec(argv, env, cwd="/", pass_fds=() if fd is None else (fd,))
@@ -209,14 +232,15 @@ class LocalBackend(SandboxBackend):
         os.mkdir(work, 0o700)
         os.mkdir(tmp, 0o700)
         uid = None
-        if os.geteuid() == 0 and _reachable_by_others(self.python, str(EXECUTOR_PATH)):
+        executor_dir = self._executor_dir()
+        if os.geteuid() == 0 and _reachable_by_others(self.python, executor_dir):
             uid = random.randrange(*UID_RANGE)
             for path in (base, work, tmp):
                 os.chown(path, uid, uid)
         env = self._env(work, tmp, uid, pids=uid is not None)
         env["AGENTHOST_PDEATHSIG"] = "1"
         try:
-            proc = await _exec(executor_command(self.python, str(EXECUTOR_PATH), work), env, work)
+            proc = await _exec(bootstrap_command(self.python, executor_dir, work), env, work)
         except BaseException:
             shutil.rmtree(base, ignore_errors=True)
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import struct
 from collections.abc import Callable
@@ -18,7 +19,10 @@ from typing import Any
 
 from .backend import ExecutorProcess
 
+log = logging.getLogger("agenthost.sandbox")
+
 HEADER = struct.Struct(">II")
+KILL_TIMEOUT = 10.0  # seconds: a backend's kill() that takes longer is logged, not awaited
 MAX_JSON = 64 * 1024 * 1024
 STDERR_TAIL = 4096
 
@@ -166,8 +170,14 @@ class Connection:
         if self.closed:
             return
         self.closed = True
-        with contextlib.suppress(Exception):
-            await self.process.kill()
+        try:
+            await asyncio.wait_for(self.process.kill(), KILL_TIMEOUT)
+        except TimeoutError:
+            log.error(
+                "executor %s did not die within %g s of a kill", self.process.info, KILL_TIMEOUT
+            )
+        except Exception as exc:
+            log.error("killing executor %s failed: %s", self.process.info, exc)
         if self._stderr_task is not None:
             self._stderr_task.cancel()
             with contextlib.suppress(BaseException):
