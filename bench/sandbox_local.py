@@ -73,7 +73,7 @@ async def measure(n: int, bwrap: str) -> dict[str, Any]:
     table = {"backend": "local", "bwrap": bwrap}
     cold_manager = SandboxManager({"cold": {**table, "pool": 0, "max_sandboxes": 4}}, Plugins())
     warm_manager = SandboxManager({"warm": {**table, "pool": 1, "max_sandboxes": 4}}, Plugins())
-    backend = LocalBackend(LocalBackend.Options(bwrap=bwrap))
+    backend = LocalBackend(LocalBackend.Options.model_validate({"bwrap": bwrap}))
     await backend.start()
     results: dict[str, Any] = {"mode": backend.describe()["mode"], "python": backend.python}
     try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import random
@@ -40,6 +41,7 @@ from .backend import (
     SubprocessExecutor,
     bootstrap_command,
     compile_executor,
+    executor_source,
 )
 from .bwrap import BwrapSupport, namespace_flags, probe_bwrap, seccomp_fd, system_mounts
 from .errors import SandboxStartError
@@ -100,6 +102,7 @@ class LocalBackend(SandboxBackend):
         self._bwrap: BwrapSupport | None = None
         self._python_paths: list[str] | None = None
         self._exec_dir: str | None = None
+        self._exec_dir_private = False
 
     @classmethod
     def isolation(cls) -> str:
@@ -137,7 +140,12 @@ class LocalBackend(SandboxBackend):
             )
 
     def _prepare_executor(self) -> str:
+        self._exec_dir_private = False
+        shared = _shared_executor_dir(self.python)
+        if shared is not None:
+            return shared
         directory = tempfile.mkdtemp(prefix="agenthost-executor-")
+        self._exec_dir_private = True
         try:
             compile_executor(directory, self.python)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -151,7 +159,7 @@ class LocalBackend(SandboxBackend):
         return self._exec_dir
 
     async def close(self) -> None:
-        if self._exec_dir is not None:
+        if self._exec_dir is not None and self._exec_dir_private:
             path, self._exec_dir = self._exec_dir, None
             await asyncio.to_thread(shutil.rmtree, path, True)
 
@@ -376,6 +384,41 @@ def _python_paths(python: str) -> list[str]:
             continue
         paths.append(path)
     return paths
+
+
+def _shared_executor_dir(python: str) -> str | None:
+    """The executor with its bytecode for ``python``, in a directory of the temp dir shared by
+    this user's hosts (keyed by content, so it is made once and never litters). None when it
+    cannot be made or someone else owns the name: then each backend makes a private one."""
+    source = executor_source()
+    key = hashlib.sha256(source + python.encode()).hexdigest()[:16]
+    path = os.path.join(tempfile.gettempdir(), f"agenthost-executor-{os.geteuid()}-{key}")
+    if _trusted_executor_dir(path, source):
+        return path
+    try:
+        staging = tempfile.mkdtemp(prefix="agenthost-executor-")
+    except OSError:
+        return None
+    try:
+        compile_executor(staging, python)
+        os.rename(staging, path)  # atomic; fails when another host made it first: fine
+    except (OSError, subprocess.SubprocessError):
+        shutil.rmtree(staging, ignore_errors=True)
+    return path if _trusted_executor_dir(path, source) else None
+
+
+def _trusted_executor_dir(path: str, source: bytes) -> bool:
+    """Ours, written by no one else, and holding this very executor."""
+    try:
+        for root, _dirs, files in os.walk(path):
+            for entry in [root, *(os.path.join(root, f) for f in files)]:
+                st = os.lstat(entry)
+                if st.st_uid != os.geteuid() or st.st_mode & 0o022 or stat.S_ISLNK(st.st_mode):
+                    return False
+        with open(os.path.join(path, "executor.py"), "rb") as file:
+            return file.read() == source
+    except OSError:
+        return False
 
 
 def _reachable_by_others(*files: str) -> bool:
