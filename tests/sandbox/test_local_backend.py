@@ -119,7 +119,12 @@ async def test_close_kills_every_executor_warm_ones_included(bwrap_works: None) 
     assert manager.describe()["p"]["live"] == 0
 
 
-def test_sandboxes_die_with_their_host(bwrap_works: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["require", "off"])
+def test_sandboxes_die_with_their_host(
+    mode: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if mode == "require":
+        request.getfixturevalue("bwrap_works")
     marker = f"{uuid.uuid4().int % 10**9 + 10**9}"
     script = tmp_path / "host.py"
     script.write_text(
@@ -130,7 +135,8 @@ def test_sandboxes_die_with_their_host(bwrap_works: None, tmp_path: Path) -> Non
             from agenthost.sandbox.manager import SandboxManager
 
             async def main():
-                manager = SandboxManager({{"p": {{"backend": "local", "pool": 0}}}}, Plugins())
+                table = {{"backend": "local", "pool": 0, "bwrap": "{mode}"}}
+                manager = SandboxManager({{"p": table}}, Plugins())
                 sandbox = await manager.create("p")
                 await sandbox.run_shell("sleep {marker} >/dev/null 2>&1 &")
                 print("ready", flush=True)

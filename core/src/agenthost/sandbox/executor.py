@@ -22,7 +22,7 @@ by pipes and forwarded too, so nothing but frames ever reaches the real stdout.
 
 Environment read once at start (then removed): ``AGENTHOST_DROP_UID`` (switch to this uid
 and gid first), ``AGENTHOST_RLIMITS`` (``name=value,...`` with names as, nproc, fsize,
-nofile, cpu), ``AGENTHOST_PDEATHSIG`` (die when the parent dies; Linux).
+nofile, cpu), ``AGENTHOST_PDEATHSIG`` (when the parent dies, kill this process group).
 """
 
 import _ast
@@ -167,9 +167,10 @@ class Call:
 
 
 class Executor:
-    def __init__(self, workdir):
+    def __init__(self, workdir, parent=None):
         self.workdir = os.path.realpath(workdir)
         self.pid = os.getpid()
+        self.parent = parent  # watched: when it is gone, this process group goes too
         if __name__ == "__main__":  # run as a script: this module is __main__, keep apart
             self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         else:  # imported by a bootstrap: the user's cells live in the real __main__, so
@@ -212,6 +213,8 @@ class Executor:
     def _pump(self):
         readers = list(self.pipes)
         while True:
+            if self.parent is not None and os.getppid() != self.parent:
+                self._orphaned()
             try:
                 ready, _, _ = select.select(readers, [], [], 0.05)
             except InterruptedError:
@@ -220,6 +223,14 @@ class Executor:
                 self._drain(ready)
                 for writer in self.writers.values():
                     writer.flush_if_pending()
+
+    def _orphaned(self):
+        # Watching the parent means nothing else (bwrap, a container) takes down what this
+        # executor started when the host goes: do it here, for the whole process group.
+        # (Cheaper at start than prctl(PR_SET_PDEATHSIG) through ctypes.)
+        if self.parent is not None:
+            os.killpg(0, 9)
+            os._exit(1)
 
     def _drain(self, fds):
         for fd in fds:
@@ -264,7 +275,8 @@ class Executor:
         while True:
             try:
                 request, blob = self.channel.recv()
-            except EOFError:
+            except EOFError:  # the host closed the pipe, or died
+                self._orphaned()
                 return
             call_id = request.get("id")
             self.call = Call(self.channel, call_id, int(request.get("max_output") or 1 << 20))
@@ -640,9 +652,7 @@ def _apply_environment():
     env = os.environ
     uid = env.pop("AGENTHOST_DROP_UID", None)
     limits = env.pop("AGENTHOST_RLIMITS", "")
-    pdeathsig = env.pop("AGENTHOST_PDEATHSIG", None)
-    if pdeathsig:
-        _die_with_parent()
+    watch_parent = bool(env.pop("AGENTHOST_PDEATHSIG", None))
     if limits:
         import resource
 
@@ -654,28 +664,18 @@ def _apply_environment():
         os.setgroups([])
         os.setgid(int(uid))
         os.setuid(int(uid))
-
-
-def _die_with_parent():
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    return watch_parent
 
 
 def main():
     # The executor's own directory is not the user's business.
     if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]
-    _apply_environment()
+    watch_parent = _apply_environment()
     workdir = sys.argv[1] if len(sys.argv) > 1 else os.getcwd()
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)
-    Executor(workdir).serve()
+    Executor(workdir, os.getppid() if watch_parent else None).serve()
 
 
 if __name__ == "__main__":
