@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -102,6 +102,29 @@ async def gated(text: str) -> AsyncIterator[str]:
 
 
 AGENTS = {"echo": echo, "confirm": confirm, "gated": gated}
+
+
+async def server_condition(server: ServerHandle, predicate: Callable[[], bool], what: str) -> None:
+    """Wait until ``predicate`` holds on the server's loop (checked there, bounded by WAIT).
+
+    For states no response shows yet, e.g. a request the server accepted but holds.
+    """
+
+    async def check() -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT
+        while not predicate():
+            if loop.time() > deadline:
+                return False
+            await asyncio.sleep(0.005)  # polling a condition, bounded by the deadline
+        return True
+
+    done = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(check(), server.loop))
+    assert await done, f"timed out waiting for {what}"
+
+
+def a2a_frontend(server: ServerHandle) -> Any:
+    return next(f for f in server.app.host.frontends if f.name == "a2a")
 
 
 def make_app(

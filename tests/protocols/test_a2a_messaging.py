@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from a2a.types import GetTaskRequest, ListTasksRequest, SubscribeToTaskRequest, TaskState
+from a2a.utils.errors import UnsupportedOperationError
 
 from agenthost.testing.server import ServerHandle
 
@@ -17,11 +19,13 @@ from .a2a_fixtures import (
     VERSIONS,
     WAIT,
     Gate,
+    a2a_frontend,
     artifact_text,
     client_for,
     final_state,
     send,
     serve,
+    server_condition,
     streamed_text,
     task_id_of,
     user_message,
@@ -153,3 +157,64 @@ async def test_input_required_then_the_next_message_continues_the_task(
     users = [m.parts[0].text for m in second.history if m.role == 1]  # ROLE_USER
     assert users == ["delete the logs", "yes"]
     await client.close()
+
+
+async def test_a_message_during_a_turn_is_the_next_turn_and_the_task_does_not_finish_between(
+    server: ServerHandle,
+) -> None:
+    first, second = Gate(), Gate()
+    url = server.url + "/a2a/gated"
+    client = await client_for(url, "JSONRPC", "1.0", polling=True)
+    task = (await send(client, user_message(first.key)))[0].task
+    await first.wait_entered()
+
+    follow_up = asyncio.create_task(
+        send(client, user_message(second.key, task_id=task.id, context_id=task.context_id))
+    )
+    executor = a2a_frontend(server).endpoint("gated").executor
+    await server_condition(server, lambda: executor.waiting(task.id) == 1, "the follow-up")
+    first.release()
+    await second.wait_entered()  # the second turn runs the follow-up...
+    assert first.finished.is_set()
+    between = await client.get_task(GetTaskRequest(id=task.id))
+    assert between.status.state == TaskState.TASK_STATE_WORKING  # ...and nothing finished
+    second.release()
+    await asyncio.wait_for(follow_up, WAIT)
+
+    done = await _wait_for_state(url, "JSONRPC", task.id, TaskState.TASK_STATE_COMPLETED)
+    users = [m.parts[0].text for m in done.history if m.role == 1]
+    assert users == [first.key, second.key]
+    await client.close()
+
+
+async def test_interrupt_mode_stops_the_running_turn_for_the_new_message() -> None:
+    first, second = Gate(), Gate()
+    with serve(agents=AGENTS, frontend={"message_while_working": "interrupt"}) as server:
+        url = server.url + "/a2a/gated"
+        client = await client_for(url, "HTTP+JSON", "1.0", polling=True)
+        task = (await send(client, user_message(first.key)))[0].task
+        await first.wait_entered()
+        await send(client, user_message(second.key, task_id=task.id))
+        await second.wait_entered()
+        assert first.cancelled.is_set() and not first.finished.is_set()
+        between = await client.get_task(GetTaskRequest(id=task.id))
+        assert between.status.state == TaskState.TASK_STATE_WORKING  # not canceled
+        second.release()
+        done = await _wait_for_state(url, "HTTP+JSON", task.id, TaskState.TASK_STATE_COMPLETED)
+        assert "released" in artifact_text(done)
+        await client.close()
+
+
+async def _wait_for_state(url: str, binding: str, task_id: str, state: int) -> Any:
+    """The task once it is in ``state``: follows its updates to their end (no sleeping)."""
+    client = await client_for(url, binding, "1.0", streaming=True)
+    async with asyncio.timeout(WAIT):
+        try:
+            async for _ in client.subscribe(SubscribeToTaskRequest(id=task_id)):
+                pass
+        except UnsupportedOperationError:
+            pass  # already finished: nothing left to follow
+        task = await client.get_task(GetTaskRequest(id=task_id))
+        await client.close()
+        assert task.status.state == state, task.status
+        return task

@@ -52,8 +52,10 @@ adapter = "python"
 description = "Echoes what it is sent, slowly (the A2A conformance kit counterpart)"
 
 [frontends.a2a]
-# The TCK expects a blocking SendMessage to come back while the task still works.
+# The TCK expects a blocking SendMessage to come back while the task still works...
 blocking_timeout_seconds = 0.5
+# ...and a follow-up on a working task in its history at once: it starts the next turn.
+message_while_working = "interrupt"
 # The TCK registers webhooks on example.com (never called) and on its own listener on localhost.
 push_allowed_hosts = ["example.com", "localhost", "127.0.0.1"]
 

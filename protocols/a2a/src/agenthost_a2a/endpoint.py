@@ -114,39 +114,70 @@ class _ContextBuilder(DefaultServerCallContextBuilder):
 
 
 class _RequestHandler(DefaultRequestHandler):
-    """The SDK's handler, with an optional cap on how long a blocking SendMessage waits.
+    """The SDK's handler, plus: a message naming only its task joins the task's context; a
+    message on a task whose turn is running may interrupt that turn; and an optional cap on
+    how long a blocking SendMessage waits.
 
     Past the cap the client gets the task as it stands (working) and polls, subscribes or
     waits for a push, as with ``returnImmediately``; unset, a blocking call waits for a
     terminal or interrupted state as the spec says.
     """
 
-    def __init__(self, *args: Any, blocking_timeout: float | None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        *args: Any,
+        executor: RunExecutor,
+        blocking_timeout: float | None,
+        interrupt: bool,
+        **kwargs: Any,
+    ):
+        super().__init__(executor, *args, **kwargs)
+        self._executor = executor
         self._blocking_timeout = blocking_timeout
+        self._interrupt = interrupt
 
-    async def _fill_context_id(
-        self, params: SendMessageRequest, context: ServerCallContext
-    ) -> None:
-        # A message naming only its task belongs to that task's context; left empty, the SDK
-        # would mint a new contextId and then refuse the mismatch.
+    async def _prepare(self, params: SendMessageRequest, context: ServerCallContext) -> None:
         message = params.message
-        if message.task_id and not message.context_id:
+        if not message.task_id:
+            return
+        if not message.context_id:
+            # A message naming only its task belongs to that task's context; left empty, the
+            # SDK would mint a new contextId and then refuse the mismatch.
             task = await self.task_store.get(message.task_id, context)
             if isinstance(task, Task):
                 message.context_id = task.context_id
+        if self._executor.running(message.task_id):
+            if self._interrupt:
+                await self._executor.supersede(message.task_id)
+            else:
+                self._executor.queue(message.task_id, message.message_id)
+
+    def _refused(self, params: SendMessageRequest) -> None:
+        # The SDK refused the message (e.g. the task had just finished): it awaits no turn.
+        self._executor.unqueue(params.message.task_id, params.message.message_id)
 
     async def on_message_send_stream(  # type: ignore[override]
         self, params: SendMessageRequest, context: ServerCallContext
     ) -> AsyncIterator[Any]:
-        await self._fill_context_id(params, context)
-        async for event in super().on_message_send_stream(params, context):
-            yield event
+        await self._prepare(params, context)
+        try:
+            async for event in super().on_message_send_stream(params, context):
+                yield event
+        except A2AError:
+            self._refused(params)
+            raise
 
     async def on_message_send(
         self, params: SendMessageRequest, context: ServerCallContext
     ) -> Message | Task:
-        await self._fill_context_id(params, context)
+        await self._prepare(params, context)
+        try:
+            return await self._send(params, context)
+        except A2AError:
+            self._refused(params)
+            raise
+
+    async def _send(self, params: SendMessageRequest, context: ServerCallContext) -> Message | Task:
         if self._blocking_timeout is None or params.configuration.return_immediately:
             return await super().on_message_send(params, context)
         try:
@@ -184,7 +215,7 @@ class AgentEndpoint:
             )
         self.executor = RunExecutor(self.host, agent)
         self.handler = _RequestHandler(
-            agent_executor=self.executor,
+            executor=self.executor,
             task_store=self.tasks,
             agent_card=self.card(self.host.public_url()),  # the handler reads its capabilities
             push_config_store=self.push_configs,
@@ -192,6 +223,7 @@ class AgentEndpoint:
             push_url_validator=frontend.push_policy,
             interrupted_task_timeout=options.interrupted_task_timeout_seconds,
             blocking_timeout=options.blocking_timeout_seconds,
+            interrupt=options.message_while_working == "interrupt",
         )
         builder = _ContextBuilder()
         self.jsonrpc = JsonRpcDispatcher(self.handler, builder, enable_v0_3_compat=self.v03)

@@ -48,6 +48,7 @@ STREAMING_METHODS = frozenset({"SendStreamingMessage", "message/stream"})
 class _Live:
     run: Run
     relayed: asyncio.Event = field(default_factory=asyncio.Event)
+    superseded: bool = False  # cancelled for a newer message: the task goes on
 
 
 def wants_deltas(context: RequestContext) -> bool:
@@ -68,6 +69,7 @@ class RunExecutor(AgentExecutor):
         self.host = host
         self.agent = agent
         self._live: dict[str, _Live] = {}
+        self._queued: dict[str, set[str]] = {}  # task id -> ids of messages awaiting a turn
 
     @property
     def busy(self) -> bool:
@@ -75,6 +77,8 @@ class RunExecutor(AgentExecutor):
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id, context_id = context.task_id or "", context.context_id or ""
+        if context.message is not None:
+            self.unqueue(task_id, context.message.message_id)
         updater = TaskUpdater(event_queue, task_id, context_id)
         if context.current_task is None:
             status = TaskStatus(state=TaskState.TASK_STATE_SUBMITTED)
@@ -88,7 +92,7 @@ class RunExecutor(AgentExecutor):
         self._live[task_id] = live
         try:
             await updater.start_work()
-            await self._relay(run, updater, deltas=wants_deltas(context))
+            await self._relay(live, updater, deltas=wants_deltas(context))
         finally:
             live.relayed.set()
             self._live.pop(task_id, None)
@@ -124,10 +128,10 @@ class RunExecutor(AgentExecutor):
                     raise
                 await previous.wait()
 
-    async def _relay(self, run: Run, updater: TaskUpdater, *, deltas: bool) -> None:
+    async def _relay(self, live: _Live, updater: TaskUpdater, *, deltas: bool) -> None:
         streamed: set[str] = set()
         prompt: Any = None
-        async with self.host.runs.subscribe(run.run_id) as sub:
+        async with self.host.runs.subscribe(live.run.run_id) as sub:
             async for batch in sub:
                 for event in batch:
                     kind = event.type
@@ -156,6 +160,10 @@ class RunExecutor(AgentExecutor):
                         prompt = event
                     elif kind == "run.completed":
                         usage = event.usage.model_dump() if event.usage else None
+                        if self._queued.get(updater.task_id):
+                            # A message arrived during this turn: it is the next turn's
+                            # input, so the task neither finishes nor waits for input.
+                            continue
                         if prompt is not None:
                             await updater.update_status(
                                 TaskState.TASK_STATE_INPUT_REQUIRED,
@@ -170,7 +178,7 @@ class RunExecutor(AgentExecutor):
                     elif kind == "run.failed":
                         text = f"{event.code}: {event.message}"
                         await updater.failed(self._message(updater, [A2APart(text=text)]))
-                    elif kind == "run.cancelled":
+                    elif kind == "run.cancelled" and not live.superseded:
                         await updater.cancel()
 
     async def _completed_message(
@@ -198,6 +206,42 @@ class RunExecutor(AgentExecutor):
         if event.payload is not None:
             parts.append(data_part(event.payload))
         return self._message(updater, parts)
+
+    def running(self, task_id: str) -> bool:
+        """True while a turn of the task is running here."""
+        return task_id in self._live
+
+    def waiting(self, task_id: str) -> int:
+        """How many messages on the task wait for its running turn to end."""
+        return len(self._queued.get(task_id, ()))
+
+    def queue(self, task_id: str, message_id: str) -> None:
+        """A message arrived while a turn of the task runs: it will be the next turn."""
+        self._queued.setdefault(task_id, set()).add(message_id)
+
+    def unqueue(self, task_id: str, message_id: str) -> None:
+        waiting = self._queued.get(task_id)
+        if waiting is not None:
+            waiting.discard(message_id)
+            if not waiting:
+                del self._queued[task_id]
+
+    async def supersede(self, task_id: str) -> None:
+        """Stop the task's running turn for a newer message; the task stays ``working``.
+
+        The turn ends without a terminal status, so the SDK takes the next request of the task
+        (the newer message) at once.
+        """
+        live = self._live.get(task_id)
+        if live is None:
+            return
+        live.superseded = True
+        await self.host.runs.cancel(live.run.run_id, "superseded by a newer message")
+        grace = self.host.runs.policy.cancel_grace_seconds
+        try:
+            await asyncio.wait_for(live.relayed.wait(), grace)
+        except TimeoutError:
+            log.warning("task %s: relay did not finish after supersede", task_id)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         """Cancel the task's run for real; its relay then reports ``canceled``."""

@@ -65,6 +65,11 @@ class A2AOptions(BaseModel):
         description="answer a blocking SendMessage with the task as it stands (working) "
         "after this long; unset: wait for a terminal or interrupted state",
     )
+    message_while_working: Literal["queue", "interrupt"] = Field(
+        default="queue",
+        description="a message on a task whose turn is running: queue it for the next turn, "
+        "or interrupt the running turn (its work stops) and start one with the message",
+    )
     interrupted_task_timeout_seconds: float | None = Field(
         default=None,
         gt=0,
