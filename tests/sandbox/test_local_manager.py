@@ -86,6 +86,18 @@ async def test_the_cap_on_live_sandboxes_is_a_clear_error(make: Make) -> None:
     assert (await third.run_python("3")).value == "3"
 
 
+async def test_a_host_wide_cap_spans_profiles() -> None:
+    table = {"backend": "local", "pool": 0}
+    manager = SandboxManager({"a": table, "b": table}, Plugins(), max_sandboxes=2)
+    try:
+        await manager.for_session("a", "s1")
+        await manager.for_session("b", "s1")
+        with pytest.raises(SandboxCapacityError, match="cap of 2 live sandboxes"):
+            await manager.for_session("a", "s2")
+    finally:
+        await manager.close()
+
+
 async def test_warm_sandboxes_count_against_the_cap(make: Make) -> None:
     manager = make(pool=2, max_sandboxes=2)
     await manager.start()

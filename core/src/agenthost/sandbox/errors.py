@@ -43,14 +43,18 @@ class SandboxStartError(SandboxError):
 
 
 class SandboxCapacityError(SandboxError):
-    def __init__(self, profile: str, limit: int):
-        self.profile = profile
+    def __init__(self, profile: str | None, limit: int):
+        self.profile = profile  # None: the host-wide cap
         self.limit = limit
-        super().__init__(
-            f"sandbox profile {profile!r} has reached max_sandboxes = {limit} live sandboxes; "
-            "retry later, end idle sessions, or raise [sandboxes."
-            f"{profile}] max_sandboxes"
-        )
+        if profile is None:
+            where = f"the host has reached its cap of {limit} live sandboxes (all profiles)"
+            fix = "raise the host's sandbox cap"
+        else:
+            where = (
+                f"sandbox profile {profile!r} has reached max_sandboxes = {limit} live sandboxes"
+            )
+            fix = f"raise [sandboxes.{profile}] max_sandboxes"
+        super().__init__(f"{where}; retry later, end idle sessions, or {fix}")
 
 
 class SandboxClosed(SandboxError):

@@ -50,8 +50,17 @@ class _Profile:
 class SandboxManager:
     """Builds, pools, hands out and reaps sandboxes for every configured profile."""
 
-    def __init__(self, profiles: dict[str, dict[str, Any]], plugins: Any) -> None:
+    def __init__(
+        self,
+        profiles: dict[str, dict[str, Any]],
+        plugins: Any,
+        *,
+        max_sandboxes: int | None = None,
+    ) -> None:
+        """``max_sandboxes``: a cap on live sandboxes across all profiles (each profile's own
+        ``max_sandboxes`` applies too)."""
         self._tables = {name: dict(table) for name, table in profiles.items()}
+        self.max_sandboxes = max_sandboxes
         self._plugins = plugins
         self._profiles: dict[str, _Profile] = {}
         self._sessions: dict[tuple[str, str], Sandbox] = {}
@@ -173,6 +182,9 @@ class SandboxManager:
             await self._release(p, conn)
         if not replacing and p.live >= p.options.max_sandboxes:
             raise SandboxCapacityError(p.name, p.options.max_sandboxes)
+        if not replacing and not self._room_overall():
+            assert self.max_sandboxes is not None
+            raise SandboxCapacityError(None, self.max_sandboxes)
         conn = await self._spawn(p)
         self._schedule_fill(p, REFILL_DELAY)
         return conn
@@ -220,10 +232,19 @@ class SandboxManager:
             await conn.close()
         self._schedule_fill(p)
 
+    def _room_overall(self) -> bool:
+        if self.max_sandboxes is None:
+            return True
+        return sum(p.live for p in self._profiles.values()) < self.max_sandboxes
+
     def _schedule_fill(self, p: _Profile, delay: float = 0.0) -> None:
         if self._closed or (p.refill is not None and not p.refill.done()):
             return
-        if len(p.warm) + p.spawning < p.options.pool and p.live < p.options.max_sandboxes:
+        if (
+            len(p.warm) + p.spawning < p.options.pool
+            and p.live < p.options.max_sandboxes
+            and self._room_overall()
+        ):
             p.refill = asyncio.create_task(self._fill(p, delay))
 
     async def _fill(self, p: _Profile, delay: float = 0.0) -> None:
@@ -233,6 +254,7 @@ class SandboxManager:
             not self._closed
             and len(p.warm) + p.spawning < p.options.pool
             and p.live < p.options.max_sandboxes
+            and self._room_overall()
         ):
             try:
                 conn = await self._spawn(p)
