@@ -66,7 +66,10 @@ try:
     )
 
     def loads(text):
-        value, end = _scan(text, 0)
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:
+            raise ValueError("not JSON") from None
         if text[end:].strip():
             raise ValueError("extra data after the JSON value")
         return value
@@ -74,7 +77,11 @@ try:
     def dumps(value):
         return "".join(_encode(value, 0))
 
-except (ImportError, AttributeError, TypeError):  # not CPython: the slower, portable path
+    _probe = {"a": [1, 2.5, "\u00e9\n", None, True]}
+    if loads(dumps(_probe)) != _probe:  # a private API: check it still behaves
+        raise TypeError("_json behaves differently here")
+
+except (ImportError, AttributeError, TypeError, ValueError):  # the slower, portable path
     from json import dumps as _dumps
     from json import loads  # type: ignore[assignment]
 
