@@ -256,6 +256,7 @@ class Sandbox:
                     raise SandboxTimeout(limit, f"{op} call") from None
                 except ProtocolBroken as exc:
                     await self._discard(conn)
+                    self._check_open()  # closed under the call (host shutdown): say that
                     raise ExecutorCrashed(str(exc)) from None
                 except asyncio.CancelledError:
                     # The call's state is unknown: a clean executor is the only safe one.
