@@ -159,3 +159,13 @@ async def test_a_timeout_restart_keeps_the_counts_right(make: Make) -> None:
     assert sandbox.restarts == 1
     # live stays at one session + one warm once the pool has refilled.
     assert await until(lambda: manager.describe()["p"]["live"] == 2)
+
+
+async def test_closing_under_a_call_says_closed(make: Make) -> None:
+    manager = make(pool=0)
+    sandbox = await manager.for_session("p", "s")
+    call = asyncio.create_task(sandbox.run_python("import time\ntime.sleep(60)"))
+    assert await until(lambda: sandbox.busy)
+    await sandbox.close()
+    with pytest.raises(SandboxClosed):
+        await call
