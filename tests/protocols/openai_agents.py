@@ -226,8 +226,10 @@ def serve(
 
 def run_of(server: ServerHandle, run_id: str) -> Any:
     """The run's final record, waiting (on the server's loop) for it to end."""
-    run = server.app.host.runs.get(run_id)
-    assert run is not None, run_id
+    runs = server.app.host.runs
+    run = runs.get(run_id)
+    if run is None:  # already finished and dropped from memory: its stored record
+        return server.call(runs.record(run_id))
     return server.call(run.wait())
 
 

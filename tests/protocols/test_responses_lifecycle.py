@@ -164,7 +164,7 @@ def test_retrieve_stream_after_run_left_memory(client: OpenAI, server: ServerHan
 
 async def _forget(runs: Any, run_id: str) -> None:
     """Drop a finished run from memory, as the registry does once its TTL passes."""
-    runs._runs.pop(run_id)
+    runs.forget(run_id)
 
 
 def test_retrieve_unknown(client: OpenAI, server: ServerHandle) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .host import Host
 
     config = resolve_config(args.target, args.name, args.adapter)
+    logging.getLogger("agenthost").setLevel(config.host.log_level.upper())
     listen_host, listen_port = split_listen(config.host.listen)
     host_addr = args.host or listen_host
     port = listen_port if args.port is None else args.port
@@ -341,8 +343,6 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if "" not in sys.path and "." not in sys.path:
         sys.path.insert(0, "")  # serve module:attr from the current directory, like uvicorn

@@ -16,10 +16,13 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from .adapter import Adapter
 from .context import RunContext, current_run
 from .errors import SessionBusy, UnknownAgent, UnknownRun
 from .events import (
+    Event,
     InputRequired,
     Message,
     MessageCompleted,
@@ -37,6 +40,7 @@ from .events import (
 from .store import RunRecord, Store
 
 log = logging.getLogger("agenthost.runs")
+_events_adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 
 @dataclass
@@ -55,14 +59,19 @@ class Run:
     def __init__(self, record: RunRecord, input: RunInput, *, detached: bool):
         self.record = record
         self.input = input
-        self.events: list[Any] = []
+        self._events: list[Any] = []
+        # A finished run nobody reads keeps its events as one JSON blob: bytes are invisible
+        # to the garbage collector, and ~95 tracked objects a run, times thousands of kept
+        # runs, made full collections stall the server for hundreds of milliseconds.
+        self._packed: bytes | None = None
         self.detached = detached  # True: no client owns it; disconnects never cancel it
         self.subscribers = 0
         self.task: asyncio.Task[None] | None = None
         self.ctx: RunContext | None = None
         self.started_at = time.monotonic()
         self._wakeup: asyncio.Future[None] | None = None
-        self._finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._ended = False
+        self._finished: asyncio.Future[None] | None = None  # made on first wait()
         self._open_text: dict[str, list[str]] = {}
         self._completed: list[Message] = []
         self._usage: Usage | None = None
@@ -73,8 +82,32 @@ class Run:
         return self.record.run_id
 
     @property
+    def events(self) -> list[Any]:
+        """Every event so far, in ``seq`` order (decoded afresh once the run is packed)."""
+        if self._packed is not None:
+            return list(_events_adapter.validate_json(self._packed))
+        return self._events
+
+    def events_json(self) -> bytes:
+        """Every event so far as one JSON array."""
+        if self._packed is not None:
+            return self._packed
+        return _events_adapter.dump_json(self._events)
+
+    @classmethod
+    def finished(cls, record: RunRecord, packed: bytes) -> Run:
+        """A finished run rebuilt from its packed form (see ``RunRegistry``)."""
+        run_input = RunInput(
+            agent=record.agent, messages=record.input, session_id=record.session_id
+        )
+        run = cls(record, run_input, detached=True)
+        run._packed = packed
+        run._ended = True
+        return run
+
+    @property
     def done(self) -> bool:
-        return self._finished.done()
+        return self._ended
 
     @property
     def status(self) -> str:
@@ -82,7 +115,10 @@ class Run:
 
     async def wait(self) -> RunRecord:
         """Wait until the run has ended; its final record."""
-        await asyncio.shield(self._finished)
+        if not self._ended:
+            if self._finished is None:
+                self._finished = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._finished)
         return self.record
 
     # -- producing ----------------------------------------------------------------------
@@ -94,8 +130,8 @@ class Run:
         # runs once per event on the hot path.
         fields = event.__dict__
         fields["run_id"] = self.run_id
-        fields["seq"] = len(self.events)
-        self.events.append(event)
+        fields["seq"] = len(self._events)
+        self._events.append(event)
         kind = event.type
         if kind == "message.delta":
             self._open_text.setdefault(event.message_id, []).append(event.text)
@@ -130,9 +166,13 @@ class Run:
         goes out as one batch (one write to the client instead of one per token).
         """
         index = after + 1
+        if self._packed is not None:
+            yield self.events[index:]
+            return
         while True:
-            if index < len(self.events):
-                batch = self.events[index:]
+            events = self._events
+            if index < len(events):
+                batch = events[index:]
                 index += len(batch)
                 yield batch
                 continue
@@ -165,8 +205,11 @@ class Subscription:
     async def __aexit__(self, *exc: object) -> None:
         await self._iter.aclose()
         self.run.subscribers -= 1
-        if not self.finished and not self.run.done and self.run.subscribers == 0:
-            self.registry._on_abandoned(self.run)
+        if self.run.subscribers == 0:
+            if self.run.done:
+                self.registry._pack(self.run)
+            elif not self.finished:
+                self.registry._on_abandoned(self.run)
 
     def __aiter__(self) -> Subscription:
         return self
@@ -206,21 +249,31 @@ class RunRegistry:
         self.store = store
         self.policy = policy or RunPolicy()
         self.sandbox_provider = sandbox_provider
-        self._runs: dict[str, Run] = {}
+        self._runs: dict[str, Run] = {}  # live runs, and finished ones still being read
+        # Finished runs nobody reads: (record JSON, events JSON). Bytes are invisible to the
+        # garbage collector; ~100 tracked objects a kept run, times thousands of kept runs,
+        # made full collections stall the server for hundreds of milliseconds.
+        self._packed: dict[str, tuple[bytes, bytes]] = {}
         self._finished: OrderedDict[str, float] = OrderedDict()
-        self._session_tail: dict[str, Run] = {}
+        self._session_tail: dict[str, str] = {}  # session id -> its latest run id
 
     # -- lookup --------------------------------------------------------------------------
 
     def get(self, run_id: str) -> Run | None:
         """The live (or recently finished) run, with its events; None when gone."""
-        return self._runs.get(run_id)
+        run = self._runs.get(run_id)
+        if run is None and run_id in self._packed:
+            record_json, events_json = self._packed[run_id]
+            run = Run.finished(RunRecord.model_validate_json(record_json), events_json)
+        return run
 
     async def record(self, run_id: str) -> RunRecord:
         """The run's record, from memory or the store; raises UnknownRun."""
         run = self._runs.get(run_id)
         if run is not None:
             return run.record
+        if run_id in self._packed:
+            return RunRecord.model_validate_json(self._packed[run_id][0])
         record = await self.store.get_run(run_id)
         if record is None:
             raise UnknownRun(run_id)
@@ -231,7 +284,8 @@ class RunRegistry:
 
     def session_run(self, session_id: str) -> Run | None:
         """The latest run of a session still held in memory."""
-        return self._session_tail.get(session_id)
+        run_id = self._session_tail.get(session_id)
+        return self.get(run_id) if run_id is not None else None
 
     # -- start ---------------------------------------------------------------------------
 
@@ -253,7 +307,7 @@ class RunRegistry:
             raise UnknownAgent(input.agent, sorted(self.agents))
         session_id = input.session_id or new_id("s")
         input = input.model_copy(update={"session_id": session_id})
-        previous = self._session_tail.get(session_id)
+        previous = self._runs.get(self._session_tail.get(session_id, ""))
         if previous is not None and previous.done:
             previous = None
         if previous is not None and self.policy.session_policy == "reject":
@@ -277,7 +331,7 @@ class RunRegistry:
             store=self.store,
         )
         self._runs[record.run_id] = run
-        self._session_tail[session_id] = run
+        self._session_tail[session_id] = record.run_id
         await self.store.save_run(record)
         run.task = asyncio.create_task(self._drive(run, entry, previous), name=record.run_id)
         return run
@@ -323,6 +377,7 @@ class RunRegistry:
             if not run.done:  # e.g. BaseException
                 self._finish(run, RunFailed(code="internal_error", message="run ended abnormally"))
             await self._persist(run)
+            self._pack(run)
 
     def _finish(self, run: Run, terminal: Any, *, input_required: bool = False) -> None:
         if run.done:
@@ -344,7 +399,9 @@ class RunRegistry:
             run.record.output = list(run._completed)
         run.record.finished_at = time.time()
         run.append(terminal)
-        run._finished.set_result(None)
+        run._ended = True
+        if run._finished is not None and not run._finished.done():
+            run._finished.set_result(None)
         run._wake()
         self._remember_finished(run)
         record = run.record
@@ -375,9 +432,31 @@ class RunRegistry:
             if finished_at >= horizon and len(self._finished) <= self.policy.max_finished_runs:
                 break
             self._finished.popitem(last=False)
-            gone = self._runs.pop(run_id, None)
-            if gone is not None and self._session_tail.get(gone.record.session_id) is gone:
-                del self._session_tail[gone.record.session_id]
+            self.forget(run_id)
+
+    def _pack(self, run: Run) -> None:
+        """Keep a finished run nobody reads as bytes (see ``_packed``)."""
+        if not run.done or run.subscribers or run.run_id not in self._runs:
+            return
+        events_json = _events_adapter.dump_json(run._events)
+        self._packed[run.run_id] = (run.record.model_dump_json().encode(), events_json)
+        del self._runs[run.run_id]
+
+    def forget(self, run_id: str) -> None:
+        """Drop a finished run's events from memory (its record stays in the store)."""
+        run = self._runs.get(run_id)
+        if run is not None and not run.done:
+            raise ValueError(f"run {run_id!r} is still active")
+        self._runs.pop(run_id, None)
+        record_json = self._packed.pop(run_id, (b"", b""))[0]
+        session_id = (
+            run.record.session_id
+            if run is not None
+            else (RunRecord.model_validate_json(record_json).session_id if record_json else None)
+        )
+        if session_id is not None and self._session_tail.get(session_id) == run_id:
+            del self._session_tail[session_id]
+        self._finished.pop(run_id, None)
 
     # -- consume and cancel --------------------------------------------------------------
 
@@ -385,7 +464,7 @@ class RunRegistry:
         self, run_id: str, after: int = -1, *, coalesce: float | None = None
     ) -> Subscription:
         """Follow a run's events after ``seq``; ``coalesce`` defaults to the host policy."""
-        run = self._runs.get(run_id)
+        run = self.get(run_id)
         if run is None:
             raise UnknownRun(run_id)
         if coalesce is None:

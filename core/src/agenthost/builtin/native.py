@@ -13,7 +13,6 @@ Paths stay clear of /v1/* (OpenAI) and A2A's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -118,9 +117,9 @@ class NativeFrontend(Frontend):
                 finished, _ = await unless_disconnected(request, _drain(sub))
             if not finished:
                 return Response(status_code=499)  # nobody is listening any more
-            record = run.record
-            events = [json.loads(e.model_dump_json()) for e in run.events]
-            return JSONResponse({"run": record.model_dump(mode="json"), "events": events})
+            payload = b'{"run":%s,"events":%s}' % (run.record.model_dump_json().encode(),
+                                                    run.events_json())
+            return Response(payload, media_type="application/json")
         return sse_response(self._frames(run, -1), headers={"X-Run-Id": run.run_id})
 
     async def _frames(self, run: Run, after: int) -> AsyncIterator[bytes]:

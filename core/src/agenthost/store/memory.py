@@ -2,7 +2,8 @@
 
 Everything is bounded: past its cap each space forgets its least recently written entries,
 so a long-running host with one-off sessions (every Chat Completions request is one) does not
-grow without limit.
+grow without limit. Messages and run records are kept as JSON bytes, which the garbage
+collector never scans (tens of thousands of kept pydantic objects made full collections slow).
 """
 
 from __future__ import annotations
@@ -40,27 +41,27 @@ class MemoryStore(Store):
     def __init__(self, options: MemoryOptions | None = None):
         super().__init__(options)
         self.limits = options or MemoryOptions()
-        self._sessions: OrderedDict[str, list[Message]] = OrderedDict()
-        self._runs: OrderedDict[str, RunRecord] = OrderedDict()
+        self._sessions: OrderedDict[str, list[bytes]] = OrderedDict()
+        self._runs: OrderedDict[str, bytes] = OrderedDict()
         self._spaces: dict[str, OrderedDict[str, dict[str, Any]]] = {}
 
     async def append_messages(self, session_id: str, messages: list[Message]) -> None:
         history = self._sessions.get(session_id, [])
-        _put(self._sessions, session_id, history + messages, self.limits.max_sessions)
+        history = history + [m.model_dump_json().encode() for m in messages]
+        _put(self._sessions, session_id, history, self.limits.max_sessions)
 
     async def get_messages(self, session_id: str) -> list[Message]:
-        return list(self._sessions.get(session_id, []))
+        return [Message.model_validate_json(m) for m in self._sessions.get(session_id, [])]
 
     async def delete_session(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
 
     async def save_run(self, record: RunRecord) -> None:
-        # A copy: the registry keeps changing a live run's record.
-        _put(self._runs, record.run_id, record.model_copy(), self.limits.max_runs)
+        _put(self._runs, record.run_id, record.model_dump_json().encode(), self.limits.max_runs)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
-        record = self._runs.get(run_id)
-        return record.model_copy() if record else None
+        data = self._runs.get(run_id)
+        return RunRecord.model_validate_json(data) if data is not None else None
 
     async def put(self, namespace: str, key: str, value: dict[str, Any]) -> None:
         space = self._spaces.setdefault(namespace, OrderedDict())

@@ -352,6 +352,8 @@ class ResponsesFrontend(Frontend):
             found.run.record.metadata[RESPONSES]["deleted"] = True
             if not found.run.done:
                 await self.host.runs.cancel(found.id, "response deleted")
+            if found.run.subscribers == 0:
+                self.host.runs.forget(found.id)  # its events go too, not only the record
         await self.host.store.delete(RESPONSES, found.id)
         return JSONResponse({"id": found.id, "object": "response", "deleted": True})
 
