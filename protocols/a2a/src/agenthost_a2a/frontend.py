@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 from agenthost.config import is_loopback
 from agenthost.frontend import Frontend
 
+from . import _tracing  # noqa: F401  (first: before anything imports a2a-sdk)
 from .endpoint import AGENT_PATH, CARD_PATH, JSONRPC_PATH, AgentEndpoint, rest_paths
 from .push import PushUrlPolicy
 

@@ -91,15 +91,17 @@ class HostTaskStore(TaskStore):
     async def save(self, task: Task, context: ServerCallContext) -> None:
         if self._changed is not None:
             self._changed.set()
-        stored = compact(task)
-        state = stored.status.state
-        if state in _DEFERRABLE and self._written_state.get(stored.id) == state:
-            self._pending[stored.id] = stored
+        state = task.status.state
+        if state in _DEFERRABLE and self._written_state.get(task.id) == state:
+            held = Task()
+            held.CopyFrom(task)  # the SDK goes on changing its own object
+            self._pending[task.id] = held
             return
-        await self._write(stored)
+        await self._write(task)
 
     async def _write(self, task: Task) -> None:
         self._pending.pop(task.id, None)
+        task = compact(task)
         value = {
             "context_id": task.context_id,
             "state": int(task.status.state),
@@ -152,9 +154,7 @@ class HostTaskStore(TaskStore):
     async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
         pending = self._pending.get(task_id)
         if pending is not None:
-            copy = Task()
-            copy.CopyFrom(pending)
-            return copy
+            return compact(pending)
         value = await self._store.get(self._ns, task_id)
         return None if value is None else ParseDict(value["task"], Task())
 
@@ -214,9 +214,7 @@ class HostTaskStore(TaskStore):
         for _, _, value in page:
             task = value["task"]
             if isinstance(task, Task):
-                copy = Task()
-                copy.CopyFrom(task)
-                tasks.append(copy)
+                tasks.append(compact(task))
             else:
                 tasks.append(ParseDict(task, Task()))
         return ListTasksResponse(
