@@ -59,6 +59,7 @@ class HostSection(_Section):
     max_finished_runs: int = Field(default=10_000, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False  # each run already logs one structured line
+    max_sandboxes: int | None = Field(default=None, gt=0)  # live sandboxes, all profiles
     stream_coalesce_ms: float = Field(default=2.0, ge=0, le=1000)
 
     @field_validator("api_keys", mode="before")

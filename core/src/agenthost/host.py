@@ -41,7 +41,10 @@ class Host:
         self.api_keys = [ref.resolve().get_secret_value() for ref in self.config.host.api_keys]
         self.store = self._build_store()
         self.agents: dict[str, AgentEntry] = {}
-        self.sandboxes = SandboxManager(self.config.sandbox_profiles(), self.plugins)
+        self.sandboxes = SandboxManager(
+            self.config.sandbox_profiles(), self.plugins,
+            max_sandboxes=self.config.host.max_sandboxes,
+        )
         h = self.config.host
         policy = RunPolicy(
             session_policy=h.session_policy,
