@@ -9,9 +9,12 @@ it), which is exact for the ``>=``/``<``/``~=``/``==`` ranges requirements use i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
+from pydantic import AfterValidator, Field
+from pydantic.fields import FieldInfo
 
 
 @dataclass
@@ -107,4 +110,22 @@ def check_pin(package: str, pinned: str | None, validated: str) -> str | None:
     return pinned
 
 
-__all__ = ["check_pin", "covers"]
+def pin_field(package: str, validated: str, example: str) -> Any:
+    """An options field (default None) pinning the ``package`` range a deployment's clients use.
+
+    ``openai: str | None = pin_field("openai", VALIDATED, ">=3.51,<3.52")``, checked with
+    ``check_pin`` when the config is read.
+    """
+    field = cast(
+        FieldInfo,
+        Field(
+            default=None,
+            description=f"{package} SDK range your clients use (e.g. {example!r}); "
+            "`agenthost check` fails unless this plugin is validated for all of it",
+        ),
+    )
+    field.metadata.append(AfterValidator(lambda pinned: check_pin(package, pinned, validated)))
+    return field
+
+
+__all__ = ["check_pin", "covers", "pin_field"]
