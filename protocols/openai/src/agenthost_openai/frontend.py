@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,9 +24,10 @@ from starlette.routing import BaseRoute, Route
 from agenthost.events import DataPart, FilePart, RunInput, TextPart, Usage
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
+from agenthost.params import PolicyOptions
 from agenthost.runs import Run
 from agenthost.sse import sse_frame, sse_response
-from agenthost.versions import check_pin
+from agenthost.versions import pin_field
 
 from .request import POLICY, parse_chat, parse_messages
 
@@ -37,37 +38,13 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str
 _NO_RETRY = {"x-should-retry": "false"}  # a failed agent run is not a transient error
 
 
-class ChatOptions(BaseModel):
+class ChatOptions(PolicyOptions):
     """Options of ``[frontends.chat]``."""
 
-    model_config = ConfigDict(extra="forbid")
+    policy = POLICY
 
-    openai: str | None = Field(
-        default=None,
-        description="openai SDK range your clients use (e.g. '>=3.51,<3.52'); "
-        "`agenthost check` fails unless this plugin is validated for all of it",
-    )
-    ignore_params: list[str] = Field(
-        default_factory=list,
-        description="parameters to accept and ignore even though they would change the answer",
-    )
+    openai: str | None = pin_field("openai", VALIDATED, ">=3.51,<3.52")
     owned_by: str = Field(default="agenthost", description="owned_by of every listed model")
-
-    @field_validator("openai")
-    @classmethod
-    def _covered(cls, value: str | None) -> str | None:
-        return check_pin("openai", value, VALIDATED)
-
-    @field_validator("ignore_params")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(POLICY))
-        if unknown:
-            raise ValueError(
-                f"{', '.join(unknown)}: not a parameter the policy refuses "
-                f"(those are: {', '.join(sorted(POLICY))})"
-            )
-        return value
 
 
 def usage_dict(usage: Usage | None) -> dict[str, int]:

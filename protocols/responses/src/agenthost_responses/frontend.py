@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -29,9 +29,10 @@ from agenthost.errors import SessionBusy
 from agenthost.events import RunInput
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
+from agenthost.params import PolicyOptions
 from agenthost.runs import Run
 from agenthost.sse import sse_response
-from agenthost.versions import check_pin
+from agenthost.versions import pin_field
 
 from .items import input_items_page
 from .request import POLICY, CreateBody, parse_create, parse_input
@@ -47,40 +48,16 @@ RESPONSES = "responses"  # store namespace: response id -> stored response
 TAILS = "responses.tails"  # store namespace: session id -> its latest stored response id
 
 
-class ResponsesOptions(BaseModel):
+class ResponsesOptions(PolicyOptions):
     """Options of ``[frontends.responses]``."""
 
-    model_config = ConfigDict(extra="forbid")
+    policy = POLICY
 
-    openai: str | None = Field(
-        default=None,
-        description="openai SDK range your clients use (e.g. '>=3.51,<3.52'); "
-        "`agenthost check` fails unless this plugin is validated for all of it",
-    )
-    ignore_params: list[str] = Field(
-        default_factory=list,
-        description="parameters to accept and ignore even though they would change the answer",
-    )
+    openai: str | None = pin_field("openai", VALIDATED, ">=3.51,<3.52")
     code_tools: list[str] = Field(
         default_factory=lambda: ["run_python"],
         description="tool names shown as code_interpreter_call items (others: mcp_call)",
     )
-
-    @field_validator("openai")
-    @classmethod
-    def _covered(cls, value: str | None) -> str | None:
-        return check_pin("openai", value, VALIDATED)
-
-    @field_validator("ignore_params")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(POLICY))
-        if unknown:
-            raise ValueError(
-                f"{', '.join(unknown)}: not a parameter the policy refuses "
-                f"(those are: {', '.join(sorted(POLICY))})"
-            )
-        return value
 
 
 @dataclass

@@ -8,15 +8,14 @@ naming it, unless the operator lists it in ``ignore_params``. Unknown parameters
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from agenthost.events import FilePart, Message, Part, Role, TextPart
-from agenthost.http import HTTPProblem, validation_problem
+from agenthost.events import Message, Part, Role, TextPart
+from agenthost.http import HTTPProblem
+from agenthost.params import Check, ParamPolicy, empty, equals, number
+from agenthost.parts import file_from_data, file_from_url, image_from_url, invalid, string
 
 
 class ConversationRef(BaseModel):
@@ -32,7 +31,7 @@ class StreamOptions(BaseModel):
 
 
 class CreateBody(BaseModel):
-    """The parameters the frontend uses; the rest go through ``POLICY``."""
+    """The parameters the frontend uses; the rest go through ``POLICY`` (``agenthost.params``)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
 
@@ -56,20 +55,6 @@ class CreateBody(BaseModel):
         return self.conversation
 
 
-def _none(value: Any) -> bool:
-    return value is None
-
-
-def _one(value: Any) -> bool:
-    return value is None or (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and value == 1
-    )
-
-
-def _empty(value: Any) -> bool:
-    return not value
-
-
 def _plain_text(value: Any) -> bool:
     if value is None:
         return True
@@ -90,62 +75,45 @@ def _include(value: Any) -> bool:
     )
 
 
-_USED = frozenset(CreateBody.model_fields) | {"stream"}
-# Parameters that cannot change an agent's answer: accepted and documented as no-ops.
-_NO_EFFECT = frozenset(
-    {
-        "parallel_tool_calls",  # only concerns client-side functions, which are refused
-        "truncation",  # the agent manages its own context
-        "service_tier",
-        "prompt_cache_key",
-        "prompt_cache_retention",
-        "prompt_cache_options",
-        "context_management",
-    }
-)
 # Parameters accepted only at their neutral value: (check, what is accepted).
-POLICY: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "temperature": (_one, "1 or null"),
-    "top_p": (_one, "1 or null"),
+_NEUTRAL: dict[str, tuple[Check, str]] = {
+    "temperature": (number(1), "1 or null"),
+    "top_p": (number(1), "1 or null"),
     "top_logprobs": (lambda v: v is None or (type(v) is int and v == 0), "0 or null"),
-    "max_output_tokens": (_none, "null"),
-    "max_tool_calls": (_none, "null"),
-    "tools": (_empty, "an empty list: agents run their own tools"),
+    "max_output_tokens": (equals(None), "null"),
+    "max_tool_calls": (equals(None), "null"),
+    "tools": (empty, "an empty list: agents run their own tools"),
     "tool_choice": (lambda v: v is None or v == "auto", "'auto'"),
     "text": (_plain_text, "format 'text'"),
     "reasoning": (_no_effort, "no 'effort'"),
     "include": (_include, "anything but 'message.output_text.logprobs'"),
-    "prompt": (_none, "null: prompt templates are not supported"),
-    "moderation": (_none, "null"),
-    "image": (_none, "null"),
-    "access_programs": (_none, "null"),
+    "prompt": (equals(None), "null: prompt templates are not supported"),
+    "moderation": (equals(None), "null"),
+    "image": (equals(None), "null"),
+    "access_programs": (equals(None), "null"),
 }
-KNOWN_PARAMS = _USED | _NO_EFFECT | frozenset(POLICY)
+POLICY = ParamPolicy(
+    section="frontends.responses",
+    used=frozenset(CreateBody.model_fields),
+    # Parameters that cannot change an agent's answer: accepted and documented as no-ops.
+    no_effect=frozenset(
+        {
+            "parallel_tool_calls",  # only concerns client-side functions, which are refused
+            "truncation",  # the agent manages its own context
+            "service_tier",
+            "prompt_cache_key",
+            "prompt_cache_retention",
+            "prompt_cache_options",
+            "context_management",
+        }
+    ),
+    neutral=_NEUTRAL,
+)
 
 
 def parse_create(data: Any, ignore_params: frozenset[str] = frozenset()) -> CreateBody:
     """Validate a create body; raises HTTPProblem 400 naming the first offending parameter."""
-    if not isinstance(data, dict):
-        raise HTTPProblem(400, "request body must be a JSON object", code="invalid_body")
-    for name, value in data.items():
-        if name not in KNOWN_PARAMS:
-            raise HTTPProblem(
-                400, f"unknown parameter: {name!r}", param=name, code="unknown_parameter"
-            )
-        rule = POLICY.get(name)
-        if rule is not None and name not in ignore_params and not rule[0](value):
-            raise HTTPProblem(
-                400,
-                f"{name}: {value!r} is not supported: the model is an agent, and this value "
-                f"would change its answer (accepted: {rule[1]}); an operator may accept and "
-                f"ignore it with ignore_params = [{name!r}] in [frontends.responses]",
-                param=name,
-                code="unsupported_parameter",
-            )
-    try:
-        body = CreateBody.model_validate(data)
-    except ValidationError as exc:
-        raise validation_problem(exc) from None
+    body = POLICY.parse(data, CreateBody, ignore_params)
     if body.previous_response_id is not None and body.conversation is not None:
         raise HTTPProblem(
             400,
@@ -182,88 +150,59 @@ def parse_input(value: str | list[Any]) -> list[Message]:
     for i, item in enumerate(value):
         where = f"input[{i}]"
         if not isinstance(item, dict):
-            raise _bad(where, "must be an object (an input item)")
+            raise invalid(where, "must be an object (an input item)")
         kind = item.get("type", "message")
         if kind in _DROPPED_ITEMS:
             continue
         if kind != "message":
-            raise _bad(
+            raise invalid(
                 f"{where}.type",
                 f"{kind!r} items are not supported: the agent runs its own tools and never "
                 "asks the client to run a function",
             )
         role = _ROLES.get(item.get("role", ""))
         if role is None:
-            raise _bad(f"{where}.role", f"must be one of {', '.join(_ROLES)}")
+            raise invalid(f"{where}.role", f"must be one of {', '.join(_ROLES)}")
         content = item.get("content")
         if isinstance(content, str):
             parts: list[Part] = [TextPart(text=content)]
         elif isinstance(content, list):
             parts = [_part(p, f"{where}.content[{j}]") for j, p in enumerate(content)]
         else:
-            raise _bad(f"{where}.content", "must be a string or a list of content parts")
+            raise invalid(f"{where}.content", "must be a string or a list of content parts")
         messages.append(Message(role=role, parts=parts))
     if not messages:
-        raise _bad("input", "has no message")
+        raise invalid("input", "has no message")
     return messages
 
 
 def _part(part: Any, where: str) -> Part:
     if not isinstance(part, dict):
-        raise _bad(where, "must be an object (a content part)")
+        raise invalid(where, "must be an object (a content part)")
     kind = part.get("type")
     if kind in ("input_text", "output_text", "text"):
-        return TextPart(text=_str(part, "text", where))
+        return TextPart(text=string(part, "text", where))
     if kind == "refusal":
-        return TextPart(text=_str(part, "refusal", where))
+        return TextPart(text=string(part, "refusal", where))
     if kind == "input_image":
         if part.get("file_id"):
             raise _no_file_ids(where)
-        url = _str(part, "image_url", where)
-        image = _from_url(url, f"{where}.image_url")
-        if not image.mime_type.startswith("image/"):
-            image.mime_type = "image/*"
-        return image
+        return image_from_url(string(part, "image_url", where), f"{where}.image_url")
     if kind == "input_file":
         if part.get("file_id"):
             raise _no_file_ids(where)
         name = part.get("filename")
         if part.get("file_data"):
-            data = _str(part, "file_data", where)
-            if data.startswith("data:"):
-                return _from_url(data, f"{where}.file_data", name)
-            try:
-                raw = base64.b64decode(data, validate=True)
-            except binascii.Error:
-                raise _bad(f"{where}.file_data", "is not base64 or a data: URL") from None
-            return FilePart(name=name, bytes=raw)
+            return file_from_data(string(part, "file_data", where), f"{where}.file_data", name)
         if part.get("file_url"):
-            return _from_url(_str(part, "file_url", where), f"{where}.file_url", name)
-        raise _bad(where, "an input_file needs file_data or file_url")
-    raise _bad(f"{where}.type", f"unsupported content part type {kind!r}")
-
-
-def _from_url(url: str, where: str, name: str | None = None) -> FilePart:
-    try:
-        return FilePart.from_url(url, name=name)
-    except ValueError as exc:
-        raise _bad(where, str(exc)) from None
-
-
-def _str(part: dict[str, Any], key: str, where: str) -> str:
-    value = part.get(key)
-    if not isinstance(value, str):
-        raise _bad(f"{where}.{key}", "must be a string")
-    return value
+            return file_from_url(string(part, "file_url", where), f"{where}.file_url", name)
+        raise invalid(where, "an input_file needs file_data or file_url")
+    raise invalid(f"{where}.type", f"unsupported content part type {kind!r}")
 
 
 def _no_file_ids(where: str) -> HTTPProblem:
-    return _bad(
+    return invalid(
         f"{where}.file_id",
         "file ids are not supported (this host has no files API); send the file inline "
         "as a data: URL or by http(s) URL",
     )
-
-
-def _bad(param: str, message: str) -> HTTPProblem:
-    return HTTPProblem(400, f"{param}: {message}", param=param, code="invalid_body")
