@@ -1,8 +1,10 @@
-"""Agents, servers and strict checks shared by the Responses and Chat Completions tests.
+"""Agents, servers, fixtures and strict checks shared by the Responses and Chat Completions tests.
 
-The agents are plain functions served by the built-in ``python`` adapter. Every body and
-streamed event is validated with the openai SDK's own pydantic types on the raw JSON (the
-client itself is lenient): a missing required field fails the test.
+The agents are plain functions served by the built-in ``python`` adapter. A test module gets
+the ``server``, ``client`` and ``aclient`` fixtures by importing ``server_fixture as
+server_fixture`` (and so on: the alias marks a re-export). Every body and streamed event is
+validated with the openai SDK's own pydantic types on the raw JSON (the client itself is
+lenient): a missing required field fails the test.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
+from openai import AsyncOpenAI, OpenAI
 from pydantic import BaseModel, TypeAdapter
 
 from agenthost import (
@@ -222,6 +226,33 @@ def serve(
 ) -> Iterator[ServerHandle]:
     with running_server(make_app(host, store)) as server:
         yield server
+
+
+@pytest.fixture(scope="module", name="server")
+def server_fixture() -> Iterator[ServerHandle]:
+    """One server for the whole test module, every agent over both frontends."""
+    with serve() as handle:
+        yield handle
+
+
+@pytest.fixture(name="client")
+def client_fixture(server: ServerHandle) -> OpenAI:
+    return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+
+
+@pytest.fixture(name="aclient")
+def aclient_fixture(server: ServerHandle) -> AsyncOpenAI:
+    return AsyncOpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+
+
+async def post_and_go_away(url: str, body: dict[str, Any], gate: Gate) -> None:
+    """POST ``body`` without streaming, and close the connection once the agent is at ``gate``."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        request = asyncio.ensure_future(http.post(url, json=body))
+        await asyncio.to_thread(gate.wait_entered)
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
 
 
 def run_of(server: ServerHandle, run_id: str) -> Any:

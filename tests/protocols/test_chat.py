@@ -9,7 +9,6 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,23 +20,18 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from agenthost.testing.server import ServerHandle
 
-from .openai_agents import PNG, assert_error_shape, new_gate, run_of, serve, sse_events, strict
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with serve() as handle:
-        yield handle
-
-
-@pytest.fixture
-def client(server: ServerHandle) -> OpenAI:
-    return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
-
-
-@pytest.fixture
-def aclient(server: ServerHandle) -> AsyncOpenAI:
-    return AsyncOpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+from .openai_agents import (
+    PNG,
+    assert_error_shape,
+    new_gate,
+    post_and_go_away,
+    run_of,
+    sse_events,
+    strict,
+)
+from .openai_agents import aclient_fixture as aclient_fixture
+from .openai_agents import client_fixture as client_fixture
+from .openai_agents import server_fixture as server_fixture
 
 
 def user(text: str) -> list[Any]:
@@ -248,12 +242,7 @@ async def test_disconnect_while_waiting_cancels(server: ServerHandle) -> None:
     name = uuid.uuid4().hex
     gate = new_gate(name)
     body = {"model": "gated", "messages": user(name)}
-    async with httpx.AsyncClient(timeout=30) as http:
-        request = asyncio.ensure_future(http.post(server.url + "/v1/chat/completions", json=body))
-        await asyncio.to_thread(gate.wait_entered)
-        request.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await request
+    await post_and_go_away(server.url + "/v1/chat/completions", body, gate)
     assert await asyncio.to_thread(gate.cancelled.wait, 20)
     assert not gate.after
 

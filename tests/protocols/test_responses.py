@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,25 +18,12 @@ from pydantic import TypeAdapter
 
 from agenthost.testing.server import ServerHandle
 
-from .openai_agents import PNG, assert_error_shape, serve, sse_events, strict
+from .openai_agents import PNG, assert_error_shape, sse_events, strict
+from .openai_agents import aclient_fixture as aclient_fixture
+from .openai_agents import client_fixture as client_fixture
+from .openai_agents import server_fixture as server_fixture
 
 EVENT: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with serve() as handle:
-        yield handle
-
-
-@pytest.fixture
-def client(server: ServerHandle) -> OpenAI:
-    return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
-
-
-@pytest.fixture
-def aclient(server: ServerHandle) -> AsyncOpenAI:
-    return AsyncOpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
 
 
 def check_sequence(events: list[Any]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +20,12 @@ from pydantic import TypeAdapter
 
 from agenthost.testing.server import ServerHandle
 
-from .openai_agents import assert_error_shape, new_gate, run_of, serve, strict
+from .openai_agents import aclient_fixture as aclient_fixture
+from .openai_agents import assert_error_shape, new_gate, post_and_go_away, run_of, serve, strict
+from .openai_agents import client_fixture as client_fixture
+from .openai_agents import server_fixture as server_fixture
 
 EVENT: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with serve() as handle:
-        yield handle
-
-
-@pytest.fixture
-def client(server: ServerHandle) -> OpenAI:
-    return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
-
-
-@pytest.fixture
-def aclient(server: ServerHandle) -> AsyncOpenAI:
-    return AsyncOpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
 
 
 def key() -> str:
@@ -244,14 +230,8 @@ async def test_disconnect_while_waiting_cancels(server: ServerHandle) -> None:
     """A non-streaming client that goes away cancels the run too."""
     name = key()
     gate = new_gate(name)
-    async with httpx.AsyncClient(timeout=30) as http:
-        request = asyncio.ensure_future(
-            http.post(server.url + "/v1/responses", json={"model": "gated", "input": name})
-        )
-        await asyncio.to_thread(gate.wait_entered)
-        request.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await request
+    body = {"model": "gated", "input": name}
+    await post_and_go_away(server.url + "/v1/responses", body, gate)
     assert await asyncio.to_thread(gate.cancelled.wait, 20)
     assert not gate.after
 

@@ -6,29 +6,18 @@ over the Responses API as ``code_interpreter_call`` items, and over Chat as plai
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
-import pytest
 from openai import AsyncOpenAI, OpenAI
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from agenthost.testing.server import ServerHandle
 
-from .openai_agents import PNG, serve, strict
+from .openai_agents import PNG, strict
+from .openai_agents import client_fixture as client_fixture
+from .openai_agents import server_fixture as server_fixture
 
 EVENT: TypeAdapter[ResponseStreamEvent] = TypeAdapter(ResponseStreamEvent)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with serve() as handle:
-        yield handle
-
-
-@pytest.fixture
-def client(server: ServerHandle) -> OpenAI:
-    return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
 
 
 def test_sandbox_run_is_a_code_interpreter_call(client: OpenAI) -> None:
