@@ -182,6 +182,11 @@ async def client_for(
         supported_protocol_bindings=[binding],
         httpx_client=http,
     )
+    if binding == "GRPC":
+        import grpc.aio
+
+        # The card's URL is absolute (http://host:port); a channel wants host:port.
+        config.grpc_channel_factory = lambda url: grpc.aio.insecure_channel(url.split("://")[-1])
     return ClientFactory(config).create(card)
 
 

@@ -4,8 +4,8 @@
 #   tests/tck/run_tck.sh [TCK_DIR] [CATEGORY...]      (default: $A2A_TCK_DIR or /tmp/a2a-tck;
 #                                                      categories: mandatory)
 #
-# The agent is tests/tck/sut.py, with an API key (so the TCK's auth tests apply) and the
-# JSON-RPC and HTTP+JSON bindings both tested (TCK_TRANSPORTS, default jsonrpc,rest).
+# The agent is tests/tck/sut.py, with an API key (so the TCK's auth tests apply) and every
+# binding tested: JSON-RPC, HTTP+JSON and gRPC (TCK_TRANSPORTS, default jsonrpc,rest,grpc).
 #
 # The TCK is not part of this repository: check it out yourself (docs/a2a.md names the commit
 # the counts there were measured with) and install its requirements into a venv of its own;
@@ -31,10 +31,14 @@ if [ -z "$TCK_PYTHON" ]; then
 fi
 [ -n "$TCK_PYTHON" ] || { echo "no python for the TCK: set TCK_PYTHON" >&2; exit 2; }
 
-TRANSPORTS=${TCK_TRANSPORTS:-jsonrpc,rest}
+TRANSPORTS=${TCK_TRANSPORTS:-jsonrpc,rest,grpc}
 # An API key, so the card declares a security scheme and the TCK's auth tests run too.
 export AGENTHOST_TCK_KEY=${AGENTHOST_TCK_KEY:-tck-$RANDOM$RANDOM$RANDOM}
-PORT=${TCK_PORT:-$("$ROOT/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+free_port() {
+    "$ROOT/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT=${TCK_PORT:-$(free_port)}
+GRPC_PORT=${TCK_GRPC_PORT:-$(free_port)}
 WORK=$(mktemp -d)
 trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -56,6 +60,9 @@ description = "Echoes what it is sent, slowly (the A2A conformance kit counterpa
 blocking_timeout_seconds = 0.5
 # ...and a follow-up on a working task in its history at once: it starts the next turn.
 message_while_working = "interrupt"
+# gRPC too (grpcio is a dev dependency); the TCK wants http(s) URLs in cards.
+grpc_listen = "127.0.0.1:$GRPC_PORT"
+grpc_url = "http://localhost:$GRPC_PORT"
 # The TCK registers webhooks on example.com (never called) and on its own listener on localhost.
 push_allowed_hosts = ["example.com", "localhost", "127.0.0.1"]
 

@@ -27,8 +27,10 @@ def build_card(
     version: str,
     push_notifications: bool,
     api_keys: bool,
+    grpc: list[AgentInterface] | None = None,
 ) -> AgentCard:
-    """The card of one agent whose endpoints (every binding) live at ``url``.
+    """The card of one agent whose HTTP endpoints (both bindings) live at ``url``, plus its
+    gRPC interfaces, if any.
 
     Interfaces are listed newest version first: clients pick the first they support.
     """
@@ -37,7 +39,7 @@ def build_card(
         AgentInterface(url=url, protocol_binding=binding, protocol_version=v)
         for v in ordered
         for binding in bindings
-    ]
+    ] + list(grpc or ())
     skills = [
         AgentSkill(
             id=s.id,

@@ -243,7 +243,7 @@ class AgentEndpoint:
 
     # -- card ------------------------------------------------------------------------------
 
-    def card(self, url: str) -> AgentCard:
+    def card(self, url: str, *, root: bool = False) -> AgentCard:
         entry = self.host.agents[self.agent]
         info = entry.adapter.describe().model_copy(update={"name": self.agent})
         section = self.host.config.agents.get(self.agent)
@@ -255,6 +255,7 @@ class AgentEndpoint:
             version=section.version if section is not None else info.version,
             push_notifications=self.push_configs is not None,
             api_keys=bool(self.host.api_keys),
+            grpc=self.frontend.grpc_interfaces(self.agent, url, root=root),
         )
 
     async def get_card(self, request: Request) -> Response:
@@ -262,7 +263,7 @@ class AgentEndpoint:
         # Inside the agent's mount, root_path ends with the agent's path: the app's is before it.
         app_root = request.scope.get("root_path", "").removesuffix(agent_path)
         base = self.host.public_url(Request({**request.scope, "root_path": app_root}))
-        card = self.card(base + agent_path)
+        card = self.card(base + agent_path, root=not agent_path)
         header = request.headers.get("a2a-version")
         if not self.v03 or version_family(header) == "1.0":
             return JSONResponse(MessageToDict(card))

@@ -71,10 +71,6 @@ class RunExecutor(AgentExecutor):
         self._live: dict[str, _Live] = {}
         self._queued: dict[str, set[str]] = {}  # task id -> ids of messages awaiting a turn
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._live)
-
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id, context_id = context.task_id or "", context.context_id or ""
         if context.message is not None:

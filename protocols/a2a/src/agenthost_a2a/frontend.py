@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -71,6 +71,15 @@ class A2AOptions(BaseModel):
         description="a message on a task whose turn is running: queue it for the next turn, "
         "or interrupt the running turn (its work stops) and start one with the message",
     )
+    grpc_listen: str | None = Field(
+        default=None,
+        description="serve the gRPC binding on this host:port (needs agenthost-a2a[grpc])",
+    )
+    grpc_url: str | None = Field(
+        default=None,
+        description="the URL cards advertise for gRPC; default: http:// the card's host and "
+        "the port grpc_listen got",
+    )
     interrupted_task_timeout_seconds: float | None = Field(
         default=None,
         gt=0,
@@ -123,7 +132,7 @@ class _Forward:
 
 
 class A2AFrontend(Frontend):
-    """A2A over JSON-RPC and HTTP+JSON, on a2a-sdk's request handler and task machinery."""
+    """A2A over JSON-RPC, HTTP+JSON and (optionally) gRPC, on a2a-sdk's request handler."""
 
     name = "a2a"
     versions = ("1.0", "0.3")
@@ -136,6 +145,8 @@ class A2AFrontend(Frontend):
         self.push_policy = PushUrlPolicy(self.options.push_allowed_hosts)
         self._endpoints: dict[str, AgentEndpoint] = {}
         self._http: httpx.AsyncClient | None = None
+        self._grpc: Any = None
+        self.grpc_port: int | None = None
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -199,7 +210,45 @@ class A2AFrontend(Frontend):
             )
         for name in self.host.agents:
             self.endpoint(name)
+        if self.options.grpc_listen is not None:
+            await self._start_grpc(self.options.grpc_listen)
         self._warn_loopback()
+
+    async def _start_grpc(self, listen: str) -> None:
+        try:
+            from .grpc_server import start_grpc
+        except ImportError as exc:
+            raise RuntimeError(
+                f"frontends.a2a.grpc_listen is set but gRPC support is missing ({exc}); "
+                "install it with: pip install 'agenthost-a2a[grpc]'"
+            ) from exc
+        self._grpc, self.grpc_port = await start_grpc(self, listen)
+        log.info("a2a: gRPC binding on %s (port %d)", listen, self.grpc_port)
+
+    def grpc_interfaces(self, agent: str, card_url: str, *, root: bool) -> list[Any]:
+        """The gRPC interfaces of ``agent``'s card (none when gRPC is not served)."""
+        if self.grpc_port is None:
+            return []
+        # Imported here: this module imports nothing of a2a-sdk before _tracing has run.
+        from a2a.types import AgentInterface
+
+        # An absolute URL, as the spec has interface URLs (clients' channel factories take
+        # the host:port from it); gRPC is served without TLS unless a proxy in front adds it.
+        url = self.options.grpc_url or (
+            f"http://{urllib.parse.urlparse(card_url).hostname or '127.0.0.1'}:{self.grpc_port}"
+        )
+        is_default = agent == self.default_agent()
+        out = []
+        if "1.0" in self.enabled_versions:
+            tenant = "" if root and is_default else agent
+            out.append(
+                AgentInterface(
+                    url=url, protocol_binding="GRPC", protocol_version="1.0", tenant=tenant
+                )
+            )
+        if "0.3" in self.enabled_versions and is_default:  # 0.3 has no tenant: default only
+            out.append(AgentInterface(url=url, protocol_binding="GRPC", protocol_version="0.3"))
+        return out
 
     def _warn_loopback(self) -> None:
         public = self.host.config.host.public_url
@@ -223,6 +272,9 @@ class A2AFrontend(Frontend):
 
     async def shutdown(self) -> None:
         grace = self.host.runs.policy.cancel_grace_seconds
+        if self._grpc is not None:
+            await self._grpc.stop(grace)
+            self._grpc = None
         for endpoint in self._endpoints.values():
             await endpoint.close(grace)
         self._endpoints.clear()
@@ -236,4 +288,5 @@ class A2AFrontend(Frontend):
             "bindings": list(self.options.bindings),
             "path_prefix": self.options.path_prefix,
             "default_agent": self.default_agent(),
+            "grpc_port": self.grpc_port,
         }

@@ -1,0 +1,150 @@
+"""The optional gRPC binding: a2a-sdk's gRPC servicers on a ``grpc.aio`` server of its own port.
+
+Needs ``grpcio`` (``pip install agenthost-a2a[grpc]``) and ``[frontends.a2a] grpc_listen``.
+One server serves every agent: a 1.0 request names its agent in ``tenant`` (each card's gRPC
+interface carries it; no tenant means the default agent); 0.3 has no tenant, so its service
+reaches the default agent only. API keys travel as ``authorization: Bearer ...`` metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+import grpc.aio
+from a2a.compat.v0_3 import a2a_v0_3_pb2_grpc
+from a2a.compat.v0_3.grpc_handler import CompatGrpcHandler
+from a2a.server.context import ServerCallContext
+from a2a.server.request_handlers import GrpcHandler, RequestHandler
+from a2a.types import a2a_pb2_grpc
+from a2a.utils.errors import InvalidParamsError
+from starlette.requests import Request
+
+if TYPE_CHECKING:
+    from .endpoint import AgentEndpoint
+    from .frontend import A2AFrontend
+
+
+class AgentRouter(RequestHandler):
+    """A request handler that hands each call to the handler of the agent named by its tenant."""
+
+    def __init__(self, frontend: A2AFrontend):
+        self.frontend = frontend
+
+    def _endpoint(self, context: ServerCallContext) -> AgentEndpoint:
+        endpoint = self.frontend.endpoint(context.tenant or None)
+        if endpoint is None:
+            known = ", ".join(sorted(self.frontend.host.agents)) or "none"
+            raise InvalidParamsError(
+                message=f"tenant {context.tenant!r} names no agent; known agents: {known}"
+            )
+        return endpoint
+
+    async def on_get_task(self, params: Any, context: ServerCallContext) -> Any:
+        return await self._endpoint(context).handler.on_get_task(params, context)
+
+    async def on_list_tasks(self, params: Any, context: ServerCallContext) -> Any:
+        return await self._endpoint(context).handler.on_list_tasks(params, context)
+
+    async def on_cancel_task(self, params: Any, context: ServerCallContext) -> Any:
+        return await self._endpoint(context).handler.on_cancel_task(params, context)
+
+    async def on_message_send(self, params: Any, context: ServerCallContext) -> Any:
+        return await self._endpoint(context).handler.on_message_send(params, context)
+
+    async def on_message_send_stream(  # type: ignore[override]
+        self, params: Any, context: ServerCallContext
+    ) -> AsyncIterator[Any]:
+        context.state["method"] = "SendStreamingMessage"  # the executor streams deltas then
+        async for event in self._endpoint(context).handler.on_message_send_stream(params, context):
+            yield event
+
+    async def on_subscribe_to_task(  # type: ignore[override]
+        self, params: Any, context: ServerCallContext
+    ) -> AsyncIterator[Any]:
+        async for event in self._endpoint(context).handler.on_subscribe_to_task(params, context):
+            yield event
+
+    async def on_create_task_push_notification_config(
+        self, params: Any, context: ServerCallContext
+    ) -> Any:
+        handler = self._endpoint(context).handler
+        return await handler.on_create_task_push_notification_config(params, context)
+
+    async def on_get_task_push_notification_config(
+        self, params: Any, context: ServerCallContext
+    ) -> Any:
+        handler = self._endpoint(context).handler
+        return await handler.on_get_task_push_notification_config(params, context)
+
+    async def on_list_task_push_notification_configs(
+        self, params: Any, context: ServerCallContext
+    ) -> Any:
+        handler = self._endpoint(context).handler
+        return await handler.on_list_task_push_notification_configs(params, context)
+
+    async def on_delete_task_push_notification_config(
+        self, params: Any, context: ServerCallContext
+    ) -> None:
+        handler = self._endpoint(context).handler
+        await handler.on_delete_task_push_notification_config(params, context)
+
+    async def on_get_extended_agent_card(self, params: Any, context: ServerCallContext) -> Any:
+        return await self._endpoint(context).handler.on_get_extended_agent_card(params, context)
+
+
+class _ApiKeys(grpc.aio.ServerInterceptor):
+    """Refuse calls without a configured API key (UNAUTHENTICATED), as the HTTP bindings do."""
+
+    def __init__(self, authorized: Callable[[Request], bool]):
+        self.authorized = authorized
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        token = dict(details.invocation_metadata or ()).get("authorization", "")
+        # The host's own check, fed the metadata as the header it stands for.
+        scope = {"type": "http", "headers": [(b"authorization", str(token).encode())]}
+        if handler is None or self.authorized(Request(scope)):
+            return handler
+        message = "missing or invalid API key (authorization: Bearer ... metadata)"
+
+        async def refuse(request: Any, context: grpc.aio.ServicerContext) -> None:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+
+        async def refuse_stream(
+            request: Any, context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+            yield  # pragma: no cover - abort raises
+
+        kind = (
+            grpc.unary_stream_rpc_method_handler
+            if handler.response_streaming
+            else (grpc.unary_unary_rpc_method_handler)
+        )
+        return kind(
+            refuse_stream if handler.response_streaming else refuse,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+async def start_grpc(frontend: A2AFrontend, listen: str) -> tuple[grpc.aio.Server, int]:
+    """Start the gRPC server on ``listen`` (``host:port``; port 0 picks one); (server, port)."""
+    interceptors = [_ApiKeys(frontend.host.authorized)] if frontend.host.api_keys else []
+    server = grpc.aio.server(interceptors=interceptors)
+    router = AgentRouter(frontend)
+    if "1.0" in frontend.enabled_versions:
+        a2a_pb2_grpc.add_A2AServiceServicer_to_server(GrpcHandler(router), server)
+    if "0.3" in frontend.enabled_versions:
+        a2a_v0_3_pb2_grpc.add_A2AServiceServicer_to_server(CompatGrpcHandler(router), server)
+    port = server.add_insecure_port(listen)
+    if port == 0:
+        raise OSError(f"frontends.a2a.grpc_listen: cannot listen on {listen!r}")
+    await server.start()
+    return server, port
