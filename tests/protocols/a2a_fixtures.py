@@ -28,7 +28,18 @@ from a2a.types import (
     TaskState,
 )
 
-from agenthost import AgentApp, InputRequired, RunContext, RunInput, Usage, UsageEvent
+from agenthost import (
+    AgentApp,
+    Artifact,
+    FilePart,
+    InputRequired,
+    RunContext,
+    RunInput,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UsageEvent,
+)
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 
@@ -54,6 +65,16 @@ async def confirm(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
         yield InputRequired(prompt="Proceed? (yes/no)", payload={"choices": ["yes", "no"]})
         return
     yield f"you said {input.text} to {history[0].text_content!r}"
+
+
+async def tools(text: str) -> AsyncIterator[Any]:
+    """Calls a tool, makes a file, answers; fails instead when asked to."""
+    yield ToolCall(call_id="c1", name="run_python", arguments={"code": "6 * 7"})
+    yield ToolResult(call_id="c1", name="run_python", output="42")
+    yield Artifact(part=FilePart(name="answer.txt", mime_type="text/plain", bytes=b"42\n"))
+    if text == "fail":
+        raise ValueError("the tool broke on purpose")
+    yield "the answer is 42"
 
 
 class Gate:
@@ -101,7 +122,7 @@ async def gated(text: str) -> AsyncIterator[str]:
         yield chunk
 
 
-AGENTS = {"echo": echo, "confirm": confirm, "gated": gated}
+AGENTS = {"echo": echo, "confirm": confirm, "gated": gated, "tools": tools}
 
 
 async def server_condition(server: ServerHandle, predicate: Callable[[], bool], what: str) -> None:

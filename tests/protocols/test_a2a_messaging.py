@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from a2a.types import GetTaskRequest, ListTasksRequest, SubscribeToTaskRequest, TaskState
 from a2a.utils.errors import UnsupportedOperationError
+from google.protobuf.json_format import MessageToDict
 
 from agenthost.testing.server import ServerHandle
 
@@ -79,6 +80,39 @@ async def test_streaming_sends_states_and_text_deltas(
     # The stored task has the text joined, not one part per delta.
     stored = await client.get_task(GetTaskRequest(id=task_id_of(events)))
     assert [p.text for a in stored.artifacts for p in a.parts] == ["one two three four "]
+    await client.close()
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+async def test_tool_calls_files_and_failures_on_the_task(
+    server: ServerHandle, binding: str
+) -> None:
+    client = await client_for(server.url + "/a2a/tools", binding, "1.0", streaming=True)
+    events = await send(client, user_message("go"))
+    calls = [
+        MessageToDict(e.status_update.status.message.parts[0].data)
+        for e in events
+        if e.HasField("status_update") and e.status_update.status.message.parts
+    ]
+    assert [c["type"] for c in calls] == ["tool.call", "tool.result"]
+    assert calls[0]["arguments"] == {"code": "6 * 7"} and calls[1]["output"] == "42"
+    files = [
+        p
+        for e in events
+        if e.HasField("artifact_update")
+        for p in e.artifact_update.artifact.parts
+        if p.WhichOneof("content") == "raw"
+    ]
+    assert [(f.filename, f.media_type, f.raw) for f in files] == [
+        ("answer.txt", "text/plain", b"42\n")
+    ]
+    assert final_state(events) == TaskState.TASK_STATE_COMPLETED
+    assert "the answer is 42" in streamed_text(events)
+
+    failed = await send(await client_for(server.url + "/a2a/tools", binding), user_message("fail"))
+    task = failed[0].task
+    assert task.status.state == TaskState.TASK_STATE_FAILED
+    assert "the tool broke on purpose" in task.status.message.parts[0].text
     await client.close()
 
 
