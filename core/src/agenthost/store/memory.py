@@ -8,6 +8,7 @@ collector never scans (tens of thousands of kept pydantic objects made full coll
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from typing import Any, TypeVar
 
@@ -43,7 +44,7 @@ class MemoryStore(Store):
         self.limits = options or MemoryOptions()
         self._sessions: OrderedDict[str, list[bytes]] = OrderedDict()
         self._runs: OrderedDict[str, bytes] = OrderedDict()
-        self._spaces: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        self._spaces: dict[str, OrderedDict[str, bytes]] = {}
 
     async def append_messages(self, session_id: str, messages: list[Message]) -> None:
         history = self._sessions.get(session_id, [])
@@ -64,15 +65,17 @@ class MemoryStore(Store):
         return RunRecord.model_validate_json(data) if data is not None else None
 
     async def put(self, namespace: str, key: str, value: dict[str, Any]) -> None:
+        data = json.dumps(value, separators=(",", ":")).encode()
         space = self._spaces.setdefault(namespace, OrderedDict())
         if key in space:
-            space[key] = value  # an update keeps its place, as in sqlite
+            space[key] = data  # an update keeps its place, as in sqlite
             return
-        _put(space, key, value, self.limits.max_records)
+        _put(space, key, data, self.limits.max_records)
 
     async def get(self, namespace: str, key: str) -> dict[str, Any] | None:
         space = self._spaces.get(namespace)
-        return space.get(key) if space is not None else None
+        data = space.get(key) if space is not None else None
+        return json.loads(data) if data is not None else None
 
     async def delete(self, namespace: str, key: str) -> bool:
         space = self._spaces.get(namespace)
@@ -85,4 +88,4 @@ class MemoryStore(Store):
         if after is not None:
             keys = [k for k, _ in items]
             items = items[keys.index(after) + 1 :] if after in keys else []
-        return items[:limit]
+        return [(key, json.loads(data)) for key, data in items[:limit]]
