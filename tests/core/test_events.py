@@ -12,6 +12,7 @@ from agenthost.events import (
     ToolCall,
     event_adapter,
     is_terminal,
+    merge_deltas,
     parse_event,
 )
 
@@ -53,3 +54,19 @@ def test_run_input_text_is_last_user_message() -> None:
         Message.text("second"),
     ])
     assert run_input.text == "second"
+
+
+def test_merge_deltas_joins_consecutive_text_of_one_message() -> None:
+    batch = [
+        MessageDelta(seq=1, message_id="m1", text="a"),
+        MessageDelta(seq=2, message_id="m1", text="b"),
+        ToolCall(seq=3, call_id="c", name="t"),
+        MessageDelta(seq=4, message_id="m1", text="c"),
+        MessageDelta(seq=5, message_id="m2", text="d"),
+    ]
+    merged = merge_deltas(batch)
+    assert [(e.type, getattr(e, "text", None), e.seq) for e in merged] == [
+        ("message.delta", "ab", 2), ("tool.call", None, 3),
+        ("message.delta", "c", 4), ("message.delta", "d", 5),
+    ]
+    assert batch[0].text == "a"  # the run's own events are left as they were

@@ -30,7 +30,9 @@ from .a2a_fixtures import (
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerHandle]:
-    with serve(agents=AGENTS, frontend={"grpc_listen": "127.0.0.1:0"}) as handle:
+    with serve(
+        agents=AGENTS, frontend={"grpc_listen": "127.0.0.1:0", "merge_deltas": False}
+    ) as handle:
         yield handle
 
 

@@ -4,7 +4,7 @@ get, list (paging), resubscribe, and continuing a task that asked for input."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -37,7 +37,8 @@ MATRIX = [(b, v) for b in BINDINGS for v in VERSIONS]
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerHandle]:
-    with serve(agents=AGENTS) as handle:
+    # One artifact update per delta, so tests can see each chunk.
+    with serve(agents=AGENTS, frontend={"merge_deltas": False}) as handle:
         yield handle
 
 
@@ -72,7 +73,7 @@ async def test_streaming_sends_states_and_text_deltas(
     states = [e.status_update.status.state for e in events if e.HasField("status_update")]
     assert states[0] == TaskState.TASK_STATE_WORKING
     assert states[-1] == TaskState.TASK_STATE_COMPLETED
-    assert kinds.count("artifact_update") >= 4  # one chunk per word, not one blob
+    assert kinds.count("artifact_update") >= 4  # one chunk per word (merge_deltas off here)
     assert streamed_text(events) == "one two three four "
     last_chunks = [e.artifact_update for e in events if e.HasField("artifact_update")]
     assert last_chunks[-1].last_chunk and not last_chunks[0].append and last_chunks[1].append
@@ -252,3 +253,21 @@ async def _wait_for_state(url: str, binding: str, task_id: str, state: int) -> A
         await client.close()
         assert task.status.state == state, task.status
         return task
+
+
+async def burst(text: str) -> AsyncIterator[str]:
+    """Yields every word without awaiting: all deltas are ready in one batch."""
+    for word in text.split():
+        yield word + " "
+
+
+async def test_deltas_that_arrive_together_go_out_as_one_update() -> None:
+    with serve(agents={"burst": burst}) as merging:  # merge_deltas is on by default
+        client = await client_for(merging.url, "JSONRPC", "1.0", streaming=True)
+        text = " ".join(f"w{i}" for i in range(40))
+        events = await send(client, user_message(text))
+        updates = [e.artifact_update for e in events if e.HasField("artifact_update")]
+        assert streamed_text(events) == text + " "
+        assert len(updates) <= 2  # one merged chunk (and the closing one), not 40
+        assert updates[-1].last_chunk
+        await client.close()

@@ -255,6 +255,27 @@ def parse_event(data: str | bytes | dict[str, Any]) -> Event:
     return event_adapter.validate_json(data)
 
 
+def merge_deltas(batch: list[Any]) -> list[Any]:
+    """``batch`` with each run of consecutive text deltas of one message merged into one.
+
+    For frontends whose per-chunk cost is high (A2A's artifact updates go through the task
+    store): a burst of tokens that arrived together then costs one update, not one per token.
+    """
+    out: list[Any] = []
+    for event in batch:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and event.type == last.type
+            and event.type in ("message.delta", "reasoning.delta")
+            and event.message_id == last.message_id
+        ):
+            out[-1] = last.model_copy(update={"text": last.text + event.text, "seq": event.seq})
+        else:
+            out.append(event)
+    return out
+
+
 def is_terminal(event: _Event) -> bool:
     return getattr(event, "type", "") in TERMINAL_TYPES
 
@@ -285,6 +306,7 @@ __all__ = [
     "UsageEvent",
     "event_adapter",
     "is_terminal",
+    "merge_deltas",
     "new_id",
     "parse_event",
 ]

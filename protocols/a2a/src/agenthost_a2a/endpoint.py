@@ -213,7 +213,7 @@ class AgentEndpoint:
             sender = BasePushNotificationSender(
                 http, self.push_configs, push_url_validator=frontend.push_policy
             )
-        self.executor = RunExecutor(self.host, agent)
+        self.executor = RunExecutor(self.host, agent, merge_deltas=options.merge_deltas)
         self.handler = _RequestHandler(
             executor=self.executor,
             task_store=self.tasks,

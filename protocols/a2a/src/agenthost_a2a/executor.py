@@ -31,7 +31,7 @@ from a2a.types import Task, TaskState, TaskStatus
 from google.protobuf.json_format import MessageToDict
 
 from agenthost.errors import SessionBusy
-from agenthost.events import RunInput
+from agenthost.events import RunInput, merge_deltas
 
 from .convert import agent_message, data_part, message_from_a2a, part_to_a2a
 
@@ -65,9 +65,10 @@ def wants_deltas(context: RequestContext) -> bool:
 class RunExecutor(AgentExecutor):
     """Runs agent ``agent`` of ``host`` for A2A tasks."""
 
-    def __init__(self, host: Host, agent: str):
+    def __init__(self, host: Host, agent: str, *, merge_deltas: bool = True):
         self.host = host
         self.agent = agent
+        self.merge_deltas = merge_deltas
         self._live: dict[str, _Live] = {}
         self._queued: dict[str, set[str]] = {}  # task id -> ids of messages awaiting a turn
 
@@ -129,7 +130,7 @@ class RunExecutor(AgentExecutor):
         prompt: Any = None
         async with self.host.runs.subscribe(live.run.run_id) as sub:
             async for batch in sub:
-                for event in batch:
+                for event in merge_deltas(batch) if self.merge_deltas else batch:
                     kind = event.type
                     if kind == "message.delta" and deltas:
                         await updater.add_artifact(

@@ -54,6 +54,11 @@ class A2AOptions(BaseModel):
     path_prefix: str = Field(default="/a2a", description="where each agent's endpoints live")
     bindings: list[Binding] = Field(default_factory=lambda: list(BINDINGS))
     push_notifications: bool = True
+    merge_deltas: bool = Field(
+        default=True,
+        description="text deltas that arrive together go out as one artifact update (each "
+        "update costs a task-store write); false: one update per delta",
+    )
     push_allowed_hosts: list[str] | None = Field(
         default=None,
         description="push targets allowed (names, *.suffix, addresses, networks); unset: any "
