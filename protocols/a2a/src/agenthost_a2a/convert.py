@@ -10,7 +10,7 @@ from a2a.types import Role as A2ARole
 from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
 
-from agenthost.events import DataPart, FilePart, Message, Part, TextPart, new_id
+from agenthost.events import DataPart, FilePart, Message, Part, Role, TextPart, new_id
 
 
 def part_from_a2a(part: A2APart) -> Part:
@@ -43,7 +43,7 @@ def part_to_a2a(part: Part) -> A2APart:
 
 def message_from_a2a(message: A2AMessage) -> Message:
     """A client's A2A message as a neutral user message (its id kept)."""
-    role = "assistant" if message.role == A2ARole.ROLE_AGENT else "user"
+    role: Role = "assistant" if message.role == A2ARole.ROLE_AGENT else "user"
     return Message(
         id=message.message_id or new_id("m"),
         role=role,

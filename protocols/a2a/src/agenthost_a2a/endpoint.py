@@ -305,7 +305,7 @@ class AgentEndpoint:
             hint = f"A2A-Version {header.strip()!r} is not served here"
         return VersionNotSupportedError(message=f"{hint} (served versions: {served})")
 
-    async def post_jsonrpc(self, request: Request) -> Response:
+    async def post_jsonrpc(self, request: Request) -> Response | EventStream:
         if not self.host.authorized(request):
             return self._unauthorized()
         error = self._version_error(request)
