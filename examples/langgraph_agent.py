@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import uuid
 
-from agenthost_langgraph import ScriptedChatModel, sandbox_tools
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from agenthost_langgraph import ScriptedChatModel, sandbox_tools
 
 
 def respond(messages: list[BaseMessage]) -> AIMessage:

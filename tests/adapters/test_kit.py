@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import pytest
+
 from agenthost import Host, MessageCompleted, MessageDelta, TextPart, ToolResult, hookimpl
 from agenthost.testing import AdapterSuite, Script
 from agenthost_example_adapter.adapter import ExampleAdapter

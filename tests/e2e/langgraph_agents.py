@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from agenthost_langgraph import ScriptedChatModel, sandbox_tools
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from agenthost_langgraph import ScriptedChatModel, sandbox_tools
 
 from ..adapters.langgraph.agents import approval_graph
 

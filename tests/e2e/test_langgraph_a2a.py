@@ -11,6 +11,7 @@ import pytest
 from a2a.client import Client, ClientConfig, ClientFactory
 from a2a.client.card_resolver import A2ACardResolver
 from a2a.types import Message, Part, Role, SendMessageRequest, Task, TaskState
+
 from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
+
 from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
-from openai import OpenAI
-from openai.types.chat import ChatCompletionMessageParam
 
 pytest.importorskip("agenthost_openai.frontend", reason="the chat frontend is not built")
 

@@ -12,15 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.tools import tool
+
 from agenthost import AgentApp, Host
 from agenthost.cli import target_config
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 from agenthost_langgraph import ScriptedChatModel
 from agenthost_langgraph.testing import user_texts
-from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.tools import tool
 
 from ..adapters.langgraph.agents import approval_graph
 from .langgraph_http import EXAMPLE, of, output_text, run_native, sse_events

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from agenthost import AgentApp
-from agenthost.config import parse_config
-from agenthost.testing.server import ServerHandle, running_server
 from openai import OpenAI
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import BaseModel, TypeAdapter
+
+from agenthost import AgentApp
+from agenthost.config import parse_config
+from agenthost.testing.server import ServerHandle, running_server
 
 from .langgraph_http import EXAMPLE
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server

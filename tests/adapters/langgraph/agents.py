@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from agenthost.testing import Script, Turn
-from agenthost_langgraph.testing import ScriptedChatModel, user_texts
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import interrupt
+
+from agenthost.testing import Script, Turn
+from agenthost_langgraph.testing import ScriptedChatModel, user_texts
 
 
 def scripted_turn(turn: Turn) -> Any:

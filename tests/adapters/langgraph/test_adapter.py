@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+
 from agenthost import ConfigError, DataPart, FilePart, Host, Message, RunInput, TextPart
 from agenthost.config import parse_config
 from agenthost.testing import Script, Turn
 from agenthost.testing.adapter_suite import KitHost, RunResult
 from agenthost_langgraph import ScriptedChatModel
 from agenthost_langgraph.testing import user_texts
-from langchain_core.messages import AIMessage
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import END, START, MessagesState, StateGraph
 
 from .agents import approval_graph, langchain_agent
 

@@ -17,9 +17,6 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, Literal
 
-from agenthost.adapter import Adapter, AgentInfo
-from agenthost.context import RunContext
-from agenthost.events import Event, RunInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
@@ -27,6 +24,10 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field
+
+from agenthost.adapter import Adapter, AgentInfo
+from agenthost.context import RunContext
+from agenthost.events import Event, RunInput
 
 from .convert import (
     StreamTranslator,

@@ -13,6 +13,15 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    convert_to_messages,
+)
+
 from agenthost.events import (
     DataPart,
     FilePart,
@@ -27,14 +36,6 @@ from agenthost.events import (
     Usage,
     UsageEvent,
     new_id,
-)
-from langchain_core.messages import (
-    AIMessage,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolMessage,
-    convert_to_messages,
 )
 
 INSTRUCTIONS_ID = "agenthost-instructions"

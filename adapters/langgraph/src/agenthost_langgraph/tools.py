@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+
 from agenthost.sandbox.tools import Tool
 from agenthost.sandbox.tools import sandbox_tools as neutral_tools
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
 
 def sandbox_tools(names: Iterable[str] | None = None) -> list[BaseTool]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from agenthost import (
     Adapter,
     Message,
@@ -25,7 +27,6 @@ from agenthost import (
     UsageEvent,
 )
 from agenthost.events import new_id
-from pydantic import BaseModel, ConfigDict
 
 from .toy import Reply, ToyAgent
 

@@ -90,5 +90,5 @@ class DockerOptions(SandboxOptions):
                 out.append(f"no {key.replace('_', ' ')} limit")
         swap = self.memory_swap
         if self.memory is not None and swap is not None and swap > self.memory:
-            out.append(f"swap allowed ({self.memory_swap - self.memory} bytes)")
+            out.append(f"swap allowed ({swap - self.memory} bytes)")
         return out

@@ -57,6 +57,7 @@ class DockerExecutor(ExecutorProcess):
     async def _wait(self) -> int | None:
         await self.protocol.lost  # the engine ends the stream when the container exits
         status: int | None = -signal.SIGKILL
+        assert self.stderr is not None  # this executor always has its stderr stream
         if not self._killed:
             status, oom = await self.backend._run(self.backend._exit, self.container_id)
             if oom:
