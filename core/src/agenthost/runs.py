@@ -60,9 +60,7 @@ class Run:
         self.record = record
         self.input = input
         self._events: list[Any] = []
-        # A finished run nobody reads keeps its events as one JSON blob: bytes are invisible
-        # to the garbage collector, and ~95 tracked objects a run, times thousands of kept
-        # runs, made full collections stall the server for hundreds of milliseconds.
+        # Set on a run rebuilt from the registry's packed form: its events as one JSON array.
         self._packed: bytes | None = None
         self.detached = detached  # True: no client owns it; disconnects never cancel it
         self.subscribers = 0
