@@ -1,8 +1,11 @@
-"""Shared by the local-backend tests: ``bwrap_works`` fails (CI) or skips without bubblewrap."""
+"""Shared by the sandbox tests: ``bwrap_works`` and the Docker ``engine`` fail in CI (or skip
+elsewhere) when the engine they need is missing."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,3 +26,13 @@ def require_bwrap() -> None:
 @pytest.fixture
 def bwrap_works() -> None:
     require_bwrap()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Any]:
+    """A docker SDK client to a live engine (skips, or fails under CI, without one)."""
+    from agenthost_docker.testing import require_engine  # only the docker tests need it
+
+    client = require_engine()
+    yield client
+    client.close()

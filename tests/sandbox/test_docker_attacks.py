@@ -7,44 +7,22 @@ from __future__ import annotations
 import ipaddress
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from agenthost.plugins import Plugins
-from agenthost.sandbox.api import Sandbox
 from agenthost.sandbox.errors import ExecutorCrashed, SandboxTimeout
-from agenthost.sandbox.manager import SandboxManager
-from agenthost_docker.testing import require_engine
+from agenthost.testing.sandbox_suite import MakeSandbox, sandbox_factory
 
 pytestmark = pytest.mark.docker
-
-MakeSandbox = Callable[..., Awaitable[Sandbox]]
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    client = require_engine()
-    yield client
-    client.close()
 
 
 @pytest.fixture
 async def make_sandbox(engine: Any) -> AsyncIterator[MakeSandbox]:
     """``await make_sandbox(**options)``: a docker sandbox of its own profile (no warm pool)."""
-    managers: list[SandboxManager] = []
-
-    async def make(**options: Any) -> Sandbox:
-        name = f"test-{uuid.uuid4().hex[:8]}"
-        table = {"backend": "docker", "pool": 0, "timeout": 30, **options}
-        manager = SandboxManager({name: table}, Plugins())
-        managers.append(manager)
-        return await manager.create(name)
-
-    yield make
-    for manager in managers:
-        await manager.close()
+    async with sandbox_factory({"backend": "docker", "pool": 0, "timeout": 30}) as make:
+        yield make
 
 
 async def test_memory_bomb_is_oom_killed_and_reported(make_sandbox: MakeSandbox) -> None:

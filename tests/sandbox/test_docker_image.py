@@ -12,7 +12,6 @@ import os
 import re
 import tarfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +20,8 @@ import pytest
 from agenthost.cli import build_parser, main
 from agenthost_docker import DEFAULT_IMAGE, build_image
 from agenthost_docker.image import IMAGE_VERSION, SANDBOX_UID, finish_rootfs
-from agenthost_docker.testing import require_engine
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    client = require_engine()
-    yield client
-    client.close()
 
 
 def test_build_image_is_a_sandbox_subcommand(capsys: pytest.CaptureFixture[str]) -> None:

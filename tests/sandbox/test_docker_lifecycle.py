@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import docker
@@ -23,16 +22,8 @@ from agenthost.sandbox.errors import SandboxStartError
 from agenthost.sandbox.manager import SandboxManager
 from agenthost_docker import DEFAULT_IMAGE, DockerBackend, DockerOptions
 from agenthost_docker.owner import LABEL_BACKEND, LABEL_INSTANCE, LABEL_OWNER, Owner
-from agenthost_docker.testing import require_engine
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    client = require_engine()
-    yield client
-    client.close()
 
 
 def labelled(engine: Any, label: str) -> list[Any]:

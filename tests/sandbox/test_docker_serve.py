@@ -5,7 +5,6 @@ no container behind."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,16 +13,8 @@ import pytest
 from agenthost.app import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import running_server
-from agenthost_docker.testing import require_engine
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    client = require_engine()
-    yield client
-    client.close()
 
 
 def run(url: str, text: str, session: str) -> list[dict[str, Any]]:

@@ -3,23 +3,14 @@ attack must be contained (nothing is declared uncontainable)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from agenthost.testing.sandbox_suite import SandboxBackendSuite
 from agenthost_docker import DEFAULT_IMAGE
-from agenthost_docker.testing import require_engine
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    client = require_engine()
-    yield client
-    client.close()
 
 
 class TestDocker(SandboxBackendSuite):

@@ -53,6 +53,26 @@ ATTACKS = ("fork_bomb", "memory_bomb", "network", "readonly_system", "other_sand
 MakeSandbox = Callable[..., Awaitable[Sandbox]]
 
 
+@contextlib.asynccontextmanager
+async def sandbox_factory(profile: dict[str, Any]) -> AsyncIterator[MakeSandbox]:
+    """``make(**options)`` creates a sandbox in a profile of its own (``profile`` updated with
+    ``options``); every one is closed when the block ends. For backend tests beyond the suite.
+    """
+    managers: list[SandboxManager] = []
+
+    async def make(**options: Any) -> Sandbox:
+        name = f"test-{uuid.uuid4().hex[:8]}"
+        manager = SandboxManager({name: {**profile, **options}}, Plugins())
+        managers.append(manager)
+        return await manager.create(name)
+
+    try:
+        yield make
+    finally:
+        for manager in managers:
+            await manager.close()
+
+
 @pytest.mark.asyncio
 class SandboxBackendSuite:
     """Subclass with a ``sandbox_profile`` fixture; see the module docstring."""
@@ -69,18 +89,8 @@ class SandboxBackendSuite:
     @pytest_asyncio.fixture
     async def make_sandbox(self, sandbox_profile: dict[str, Any]) -> AsyncIterator[MakeSandbox]:
         """``await make_sandbox(**options)``: a new sandbox in a profile of its own."""
-        managers: list[SandboxManager] = []
-
-        async def make(**options: Any) -> Sandbox:
-            name = f"suite-{uuid.uuid4().hex[:8]}"
-            table = {**SUITE_LIMITS, **sandbox_profile, **options}
-            manager = SandboxManager({name: table}, Plugins())
-            managers.append(manager)
-            return await manager.create(name)
-
-        yield make
-        for manager in managers:
-            await manager.close()
+        async with sandbox_factory({**SUITE_LIMITS, **sandbox_profile}) as make:
+            yield make
 
     @pytest_asyncio.fixture
     async def sandbox(self, make_sandbox: MakeSandbox) -> Sandbox:
