@@ -40,6 +40,7 @@ from agenthost import (
 )
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
+from tests.core.agents import echo, tokens  # the same agents the core tests serve
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -88,17 +89,6 @@ def new_gate(key: str) -> Gate:
 # ----------------------------------------------------------------------------- agents
 
 
-async def echo(text: str) -> AsyncIterator[str]:
-    """Echoes the text back, word by word."""
-    for word in text.split():
-        yield word + " "
-
-
-async def tokens(input: RunInput) -> AsyncIterator[Any]:
-    """Twenty tokens, then its usage."""
-    for i in range(20):
-        yield f"t{i} "
-    yield UsageEvent(usage=Usage(input_tokens=3, output_tokens=20, total_tokens=23))
 
 
 async def memory(input: RunInput, ctx: RunContext) -> AsyncIterator[str]:
