@@ -74,6 +74,7 @@ class Run:
         self._completed: list[Message] = []
         self._usage: Usage | None = None
         self._cancel_reason: str | None = None
+        self._persisted = False
 
     @property
     def run_id(self) -> str:
@@ -413,6 +414,10 @@ class RunRegistry:
         )
 
     async def _persist(self, run: Run) -> None:
+        """Store the ended run once (a forced cancel persists before its task ends)."""
+        if run._persisted:
+            return
+        run._persisted = True
         record = run.record
         try:
             if record.status in ("completed", "input_required"):
