@@ -66,6 +66,16 @@ async def until_gone(marker: str) -> list[int]:
     return processes_with(marker)
 
 
+async def until_present(marker: str) -> list[int]:
+    """Wait (bounded) for a process to show up: a backgrounded child may not have exec'd yet."""
+    for _ in range(500):
+        found = processes_with(marker)
+        if found:
+            return found
+        await asyncio.sleep(0.01)  # polling a condition, bounded by the loop
+    return []
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1]
@@ -103,7 +113,7 @@ async def test_under_bwrap_even_a_detached_process_dies_with_the_sandbox(
     marker = f"{uuid.uuid4().int % 10**9 + 10**9}"
     started = await sandbox.run_shell(f"setsid nohup sleep {marker} >/dev/null 2>&1 & echo ok")
     assert started.stdout == "ok\n"
-    assert processes_with(marker)  # it escaped the call, and still runs
+    assert await until_present(marker)  # it escaped the call, and still runs
     await sandbox.close()
     assert await until_gone(marker) == []
 
