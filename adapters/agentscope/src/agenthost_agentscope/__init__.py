@@ -1,0 +1,1 @@
+"""agenthost-agentscope (work in progress)."""

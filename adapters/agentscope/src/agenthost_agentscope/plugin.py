@@ -1,0 +1,1 @@
+"""Entry point of ``agenthost-agentscope`` (work in progress: registers nothing yet)."""

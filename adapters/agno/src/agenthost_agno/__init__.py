@@ -1,0 +1,1 @@
+"""agenthost-agno (work in progress)."""

@@ -1,0 +1,1 @@
+"""Entry point of ``agenthost-agno`` (work in progress: registers nothing yet)."""

@@ -1,0 +1,1 @@
+"""agenthost-autogen (work in progress)."""

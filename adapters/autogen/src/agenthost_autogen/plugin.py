@@ -1,0 +1,1 @@
+"""Entry point of ``agenthost-autogen`` (work in progress: registers nothing yet)."""

@@ -1,0 +1,1 @@
+"""agenthost-maf (work in progress)."""

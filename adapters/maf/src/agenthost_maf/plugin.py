@@ -1,0 +1,1 @@
+"""Entry point of ``agenthost-maf`` (work in progress: registers nothing yet)."""

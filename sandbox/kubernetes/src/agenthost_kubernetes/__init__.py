@@ -1,0 +1,1 @@
+"""agenthost-kubernetes (work in progress)."""

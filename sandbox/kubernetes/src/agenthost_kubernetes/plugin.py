@@ -1,0 +1,1 @@
+"""Entry point of ``agenthost-kubernetes`` (work in progress: registers nothing yet)."""
