@@ -12,11 +12,12 @@ Inside an ``AgentEndpoint`` every path is relative to where the agent is mounted
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from a2a.server.context import ServerCallContext
+from a2a.server.jsonrpc_models import InvalidRequestError as JSONRPCInvalidRequest
+from a2a.server.jsonrpc_models import JSONParseError as JSONRPCParseError
 from a2a.server.request_handlers import DefaultRequestHandler, build_error_response
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from a2a.server.routes import DefaultServerCallContextBuilder, create_rest_routes
@@ -35,6 +36,7 @@ from a2a.utils.error_handlers import build_rest_error_payload
 from a2a.utils.errors import (
     A2AError,
     InvalidParamsError,
+    InvalidRequestError,
     MethodNotFoundError,
     VersionNotSupportedError,
 )
@@ -46,6 +48,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 
+from agenthost.decode import PARSE_ERRORS, BodyError, decode_json
 from agenthost.sse import EventStream, sse_frame
 
 from .card import build_card
@@ -77,6 +80,9 @@ V03_JSONRPC_METHODS = frozenset(
         "agent/getAuthenticatedExtendedCard",
     }
 )
+
+
+_BODY_PATHS = ("message:send", "message:stream", "pushNotificationConfigs")  # POSTs with a body
 
 
 def version_family(header: str | None) -> str | None:
@@ -308,8 +314,13 @@ class AgentEndpoint:
     async def post_jsonrpc(self, request: Request) -> Response | EventStream:
         if not self.host.authorized(request):
             return self._unauthorized()
+        try:
+            body = decode_json(await request.body())
+        except BodyError as exc:
+            # Before the SDK reads it: it would answer a body that is not UTF-8 with -32603.
+            return _jsonrpc_body_error(exc)
         error = self._version_error(request)
-        body_id, method = await _peek_jsonrpc(request)
+        body_id, method = _peek_jsonrpc(body)
         if (
             error is None
             and method in V03_JSONRPC_METHODS
@@ -320,7 +331,7 @@ class AgentEndpoint:
                 "method names (SendMessage, GetTask, ...)"
             )
         if error is None and method is not None:
-            error = _invalid_enum(method, await request.body())
+            error = _invalid_enum(method, body)
         if error is not None and method is not None:
             response: Response = JSONResponse(build_error_response(body_id, error))
         else:
@@ -346,11 +357,15 @@ class AgentEndpoint:
                 )
             if error is None and relative == "/tasks":
                 error = _invalid_status(request.query_params.get("status"))
+            if error is None and request.method == "POST":
+                try:  # before the SDK reads the body (it reads it again, from the cache)
+                    decode_json(await request.body(), required=relative.endswith(_BODY_PATHS))
+                except BodyError as exc:
+                    return _rest_error(InvalidRequestError(message=exc.message), exc.status)
             if error is not None:
-                payload = build_rest_error_payload(error)
-                return JSONResponse(payload, status_code=payload["error"]["code"])
+                return _rest_error(error)
             response: Response = await endpoint(request)
-            return _lean_stream(response)
+            return await _rest_stream(response)
 
         return gated
 
@@ -363,7 +378,25 @@ class AgentEndpoint:
         await self.tasks.close_unsettled("the host shut down")
 
 
-def _invalid_enum(method: str, body: bytes) -> A2AError | None:
+def _jsonrpc_body_error(exc: BodyError) -> JSONResponse:
+    """A body ``decode_json`` refused, as JSON-RPC names it: -32700 for one that is not JSON
+    text, -32600 for JSON the host does not accept (too large, too deep, a lone surrogate)."""
+    kind = JSONRPCParseError if exc.code in PARSE_ERRORS else JSONRPCInvalidRequest
+    return JSONResponse(
+        build_error_response(None, kind(message=exc.message)),
+        status_code=413 if exc.status == 413 else 200,
+    )
+
+
+def _rest_error(error: Exception, status: int | None = None) -> JSONResponse:
+    """The HTTP+JSON error body (``{"error": {"code", "status", "message", ...}}``)."""
+    payload = build_rest_error_payload(error)
+    if status == 413:
+        payload["error"].update(code=413, status="RESOURCE_EXHAUSTED")
+    return JSONResponse(payload, status_code=payload["error"]["code"])
+
+
+def _invalid_enum(method: str, body: dict[str, Any]) -> A2AError | None:
     """ListTasks: -32602 for a ``status`` the schema does not have (``"DONE"``, say).
 
     The SDK parses params leniently, which maps an unknown enum value to "unspecified": the
@@ -371,7 +404,7 @@ def _invalid_enum(method: str, body: bytes) -> A2AError | None:
     """
     if method != "ListTasks":
         return None
-    params = json.loads(body).get("params")
+    params = body.get("params")
     if not isinstance(params, dict):
         return None
     try:
@@ -409,8 +442,27 @@ def _lean_stream(response: Any) -> Any:
     return EventStream(_frames(response.body_iterator, response.sep))
 
 
-async def _frames(items: AsyncIterable[Any], sep: str | None) -> AsyncIterator[bytes]:
+async def _rest_stream(response: Any) -> Any:
+    """``_lean_stream``, but a stream failing before its first event answers the error as
+    JSON with its status, as the SDK does for 1.0 routes (its 0.3 routes break the stream)."""
+    if not isinstance(response, EventSourceResponse):
+        return response
+    items = aiter(response.body_iterator)
     try:
+        first = await anext(items)
+    except StopAsyncIteration:
+        return _lean_stream(response)
+    except Exception as exc:  # what the SDK's error handler would have mapped
+        return _rest_error(exc)
+    return EventStream(_frames(items, response.sep, [first]))
+
+
+async def _frames(
+    items: AsyncIterable[Any], sep: str | None, first: list[Any] | None = None
+) -> AsyncIterator[bytes]:
+    try:
+        for item in first or ():
+            yield ensure_bytes(item, sep or "\r\n")
         async for item in items:
             yield ensure_bytes(item, sep or "\r\n")
     finally:
@@ -419,12 +471,8 @@ async def _frames(items: AsyncIterable[Any], sep: str | None) -> AsyncIterator[b
             await aclose()
 
 
-async def _peek_jsonrpc(request: Request) -> tuple[Any, str | None]:
+def _peek_jsonrpc(body: Any) -> tuple[Any, str | None]:
     """The id and method of a JSON-RPC body, when it is a well-formed request object."""
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return None, None
     if not isinstance(body, dict) or not isinstance(body.get("method"), str):
         return None, None
     request_id = body.get("id")
