@@ -55,6 +55,8 @@ class ScriptedChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
         self.repeat_last = repeat_last
         self.seen: list[list[Message]] = []
         """What the last calls (at most 100) were sent, oldest first (for assertions)."""
+        self.seen_options: list[dict[str, Any]] = []
+        """The chat options of those calls (``instructions``, ``tools``, ...)."""
         self._next = 0
 
     def _answer(self, messages: Sequence[Message]) -> Message:
@@ -90,6 +92,8 @@ class ScriptedChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
     def _inner_get_response(
         self, *, messages: Sequence[Message], stream: bool, options: Mapping[str, Any], **kw: Any
     ) -> Any:
+        self.seen_options.append(dict(options))
+        del self.seen_options[:-100]
         if stream:
 
             async def updates() -> AsyncIterator[ChatResponseUpdate]:
