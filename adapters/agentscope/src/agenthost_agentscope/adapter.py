@@ -34,7 +34,7 @@ from .convert import resume_event, system_text, to_msgs
 from .sessions import (
     Session,
     SessionRecord,
-    check_shareable,
+    check_servable,
     load_record,
     open_session,
     participants,
@@ -99,7 +99,7 @@ class AgentScopeAdapter(Adapter):
                 f"TeamPipeline, GoalPipeline or a factory, not {type(target).__qualname__}"
             )
         if not self._factory:
-            check_shareable(target, f"agent {self.agent_name!r}")
+            check_servable(target, f"agent {self.agent_name!r}", shared=True)
         mode = options.permission_mode
         self._mode = PermissionMode(mode) if mode is not None else None
 
@@ -130,6 +130,7 @@ class AgentScopeAdapter(Adapter):
                 f"agent {self.agent_name!r}: the factory returned {type(built).__qualname__}, "
                 "not an AgentScope Agent, TeamPipeline or GoalPipeline"
             )
+        check_servable(built, f"agent {self.agent_name!r} (from its factory)", shared=False)
         return built
 
     async def run(self, input: RunInput, ctx: RunContext) -> AsyncIterator[Event | str]:

@@ -20,6 +20,7 @@ from agentscope.message import DataBlock, TextBlock
 from agentscope.permission import PermissionMode
 from agentscope.pipeline import GoalPipeline, TeamMember, TeamPipeline
 from agentscope.state import AgentState
+from agentscope.tool import ToolBase
 from pydantic import TypeAdapter
 
 from agenthost.context import RunContext
@@ -93,11 +94,21 @@ def participants(target: Any) -> dict[str, Agent]:
     raise TypeError(f"not an AgentScope agent or pipeline: {type(target).__qualname__}")
 
 
-def check_shareable(target: Any, where: str) -> None:
-    """Refuse a served object whose agents cannot be shared by sessions: one with the context
-    compression tool registers a per-conversation tool in the toolkit all sessions share."""
+def check_servable(target: Any, where: str, *, shared: bool) -> None:
+    """Refuse, at load time, what would only fail (or go wrong) at reply time: a bare function
+    in a toolkit, and a served object with the context compression tool, which registers a
+    per-conversation tool in the toolkit every session shares (``shared``: one object serves
+    every session, not a factory's)."""
     for key, agent in participants(target).items():
-        if agent.context_config.compression_tool_enabled:
+        for group in agent.toolkit.tool_groups:
+            for tool in group.tools:
+                if not isinstance(tool, ToolBase):
+                    raise ValueError(
+                        f"{where}: the toolkit of {key} {agent.name!r} holds "
+                        f"{getattr(tool, '__name__', tool)!r}, which is not a tool: wrap it "
+                        "with agenthost_agentscope.function_tool() (or FunctionTool)"
+                    )
+        if shared and agent.context_config.compression_tool_enabled:
             raise ValueError(
                 f"{where}: {key} {agent.name!r} has context_config.compression_tool_enabled, "
                 "which registers a per-conversation tool in its toolkit; serve a factory "
