@@ -30,7 +30,8 @@ class TestAgentFactoryOnSqliteStore(AdapterSuite):
     tool_errors = "report"
 
     def host_config(self) -> dict[str, Any]:
-        return {"frontends": {}, "store": {"backend": "sqlite", "path": str(self.tmp_path / "h.db")}}
+        path = str(self.tmp_path / "h.db")
+        return {"frontends": {}, "store": {"backend": "sqlite", "path": path}}
 
     def make_agent(self, script: Script) -> Any:
         agent = kit_agent(script)
@@ -52,4 +53,6 @@ class TestRoundRobinTeam(AdapterSuite):
     tool_errors = "report"
 
     def make_agent(self, script: Script) -> Any:
-        return RoundRobinGroupChat([kit_agent(script)], termination_condition=MaxMessageTermination(2))
+        return RoundRobinGroupChat(
+            [kit_agent(script)], termination_condition=MaxMessageTermination(2)
+        )

@@ -88,6 +88,9 @@ class ScriptedChatClient(ChatCompletionClient):
         self.repeat_last = repeat_last
         self.usage = usage
         self.chunk_delay = chunk_delay  # seconds between chunks: a stream that takes time
+        self.hold: asyncio.Event | None = None
+        """When set: each stream waits after its first chunk until this event is set."""
+        self.streaming = asyncio.Event()  # set once a stream has sent its first chunk
         self.log = ScriptLog()
         self._next = 0
         self._total = RequestUsage(prompt_tokens=0, completion_tokens=0)
@@ -166,6 +169,9 @@ class ScriptedChatClient(ChatCompletionClient):
                     await asyncio.sleep(self.chunk_delay)
             for piece in _pieces(answer.text):
                 yield piece
+                self.streaming.set()
+                if self.hold is not None:
+                    await self.hold.wait()
                 await asyncio.sleep(self.chunk_delay)
             yield self._result(answer)
             self.log.streams_finished += 1
