@@ -104,7 +104,10 @@ class AgentScopeAdapter(Adapter):
         self._mode = PermissionMode(mode) if mode is not None else None
 
     def describe(self) -> AgentInfo:
-        info = AgentInfo(name=self.agent_name, description=self.description, framework=self.name)
+        description = self.description
+        if not self._factory and description == _first_paragraph(inspect.getdoc(type(self.target))):
+            description = ""  # the host read the class's docstring, not the agent's own words
+        info = AgentInfo(name=self.agent_name, description=description, framework=self.name)
         if self._factory:
             return info
         agents = participants(self.target)
@@ -167,7 +170,7 @@ class AgentScopeAdapter(Adapter):
         await save_record(ctx, session.snapshot(pending))
 
 
-def _first_paragraph(text: str) -> str:
+def _first_paragraph(text: str | None) -> str:
     return (text or "").strip().split("\n\n")[0]
 
 
