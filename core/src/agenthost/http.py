@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -12,6 +11,8 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .decode import BodyError, decode_json, too_large
 
 T = TypeVar("T")
 
@@ -52,7 +53,8 @@ def error_response(status: int, message: str, **kw: Any) -> JSONResponse:
 
 
 async def read_json(request: Request) -> Any:
-    """The request's JSON body, or an HTTPProblem (415 wrong type, 400 malformed)."""
+    """The request's JSON body (``decode_json``), or an HTTPProblem: 415 wrong type, 413 too
+    large, 400 anything else ``decode_json`` refuses."""
     ctype = request.headers.get("content-type", "")
     if ctype and "json" not in ctype.split(";")[0]:
         raise HTTPProblem(
@@ -60,15 +62,10 @@ async def read_json(request: Request) -> Any:
             f"content type must be application/json, got {ctype!r}",
             code="unsupported_media_type",
         )
-    body = await request.body()
-    if not body:
-        raise HTTPProblem(400, "request body is empty; expected a JSON object", code="empty_body")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HTTPProblem(
-            400, f"request body is not valid JSON: {exc}", code="invalid_json"
-        ) from None
+        return decode_json(await request.body())
+    except BodyError as exc:
+        raise HTTPProblem(exc.status, exc.message, code=exc.code) from None
 
 
 def validation_problem(exc: ValidationError, prefix: str = "") -> HTTPProblem:
@@ -117,36 +114,79 @@ async def unless_disconnected(request: Request, awaitable: Awaitable[T]) -> tupl
     return False, None
 
 
-class BodyLimitMiddleware:
-    """Refuse bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
+MAX_HEADER_BYTES = 32 * 1024
+"""Header names and values of one request, together: more gets 431 (nginx's default is 32 KB
+too). The server has buffered them by then; this keeps them from reaching the app."""
 
-    def __init__(self, app: ASGIApp, limit: int):
+
+class BodyLimitMiddleware:
+    """Bodies over ``limit`` bytes get 413, whether declared (Content-Length) or streamed;
+    headers over ``header_limit`` bytes together get 431.
+
+    Reading past the limit (or at all, when the declared length is over it) raises a 413
+    ``BodyError`` from ``receive`` without reading on, so a frontend answers in its protocol's
+    shape. Whatever the app answers instead (an SDK that swallows the error answers 500), or
+    if it fails, the client gets this middleware's 413.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, header_limit: int = MAX_HEADER_BYTES):
         self.app = app
         self.limit = limit
+        self.header_limit = header_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
+        header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
+        if header_bytes > self.header_limit:
+            message = (
+                f"request headers are {header_bytes} bytes together, over the limit of "
+                f"{self.header_limit} bytes"
+            )
+            await self._refuse(scope, send, error_response(431, message, code="headers_too_large"))
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+        over = declared.isdigit() and int(declared) > self.limit
         seen = 0
+        started = replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, over
+            if over:
+                raise too_large(self.limit)
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise HTTPProblem(413, self._message(), code="request_too_large")
+                    over = True
+                    raise too_large(self.limit)
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, replaced
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                replaced = over and message["status"] != 413
+                if replaced:
+                    await self._refuse(scope, send, self._too_large())
+                    return
+            if not replaced:
+                await send(message)
 
-    def _message(self) -> str:
-        return f"request body is larger than the limit of {self.limit} bytes (host.max_body_bytes)"
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not over:
+                raise
+            if not started:  # the app failed on the refused body: the 413 says why
+                await self._refuse(scope, send, self._too_large())
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await error_response(413, self._message(), code="request_too_large")(scope, receive, send)
+    def _too_large(self) -> JSONResponse:
+        return error_response(413, too_large(self.limit).message, code="request_too_large")
+
+    async def _refuse(self, scope: Scope, send: Send, response: JSONResponse) -> None:
+        async def no_body() -> Message:
+            return {"type": "http.disconnect"}
+
+        await response(scope, no_body, send)
