@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -72,8 +73,12 @@ class AutoGenAdapter(Adapter):
     def detects(cls, obj: object) -> bool:
         return is_agentchat(obj) or is_factory(obj)
 
-    def __init__(self, target: Any, options: Any, **kw: Any):
-        super().__init__(target, options, **kw)
+    def __init__(self, target: Any, options: Any, *, description: str = "", **kw: Any):
+        if description and _is_class_doc(target, description):
+            # The host's fallback took the AgentChat class's docstring: the instance's own
+            # ``description`` says more.
+            description = ""
+        super().__init__(target, options, description=description, **kw)
         self.options: AutoGenOptions = options
         self.blueprint = Blueprint(target)
         self.sessions = Sessions(self.agent_name, self.blueprint, options.max_live_sessions)
@@ -205,6 +210,11 @@ class AutoGenAdapter(Adapter):
                 "out, not reported as 0 (a streaming OpenAI client needs include_usage=True)",
                 self.agent_name, translator.zero_usage_calls,
             )
+
+
+def _is_class_doc(target: Any, description: str) -> bool:
+    doc = inspect.getdoc(type(target)) or ""
+    return bool(doc) and doc.startswith(description)
 
 
 def _answer_text(messages: list[Message]) -> str:
