@@ -72,7 +72,10 @@ class MAFAdapter(Adapter):
 
     def describe(self) -> AgentInfo:
         target = self.target
-        description = self.description or (getattr(target, "description", None) or "")
+        description = self.description
+        if description and description == _class_summary(target):
+            description = ""  # the host took the agent class's docstring for the agent's own
+        description = description or getattr(target, "description", None) or ""
         return AgentInfo(
             name=self.agent_name,
             description=description,
@@ -161,6 +164,10 @@ class MAFAdapter(Adapter):
         if instructions and "options" in accepted:
             extra["options"] = {"instructions": instructions}
         return extra
+
+
+def _class_summary(obj: object) -> str:
+    return (inspect.getdoc(type(obj)) or "").strip().split("\n\n")[0]
 
 
 def _builds_maf(obj: object) -> bool:
