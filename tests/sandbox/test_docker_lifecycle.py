@@ -133,7 +133,7 @@ async def test_warm_pool_is_filled_and_refilled(engine: Any) -> None:
     name = profile_name()
     manager = SandboxManager({name: {"backend": "docker", "pool": 2}}, Plugins())
     try:
-        await manager.start()
+        await manager.start([name])
         assert len(labelled(engine, f"agenthost.profile={name}")) == 2
         sandbox = await manager.create(name)
         assert (await sandbox.run_python("1 + 1")).value == "2"
@@ -166,7 +166,7 @@ async def test_200_create_close_cycles_leave_no_container(engine: Any) -> None:
 async def test_shutdown_leaves_nothing_behind(engine: Any) -> None:
     name = profile_name()
     manager = SandboxManager({name: {"backend": "docker", "pool": 2}}, Plugins())
-    await manager.start()
+    await manager.start([name])
     for session in ("a", "b", "c"):
         sandbox = await manager.for_session(name, session)
         await sandbox.run_python("x = 1")

@@ -1,8 +1,10 @@
 """What only the ``local`` backend does: host-side kills reach every process, the sandbox dies
-with its host, host secrets stay out, isolation is stated plainly, options are validated."""
+with its host, host secrets stay out, it fails closed without bubblewrap and states plainly
+when a profile opted out of isolation, options are validated."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
 import os
@@ -23,8 +25,14 @@ from agenthost.sandbox.bwrap import probe_bwrap
 from agenthost.sandbox.errors import SandboxStartError, SandboxTimeout
 from agenthost.sandbox.local import LocalBackend
 from agenthost.sandbox.manager import SandboxManager
+from agenthost.sandbox.results import OutputChunk
+
+from .conftest import NO_BWRAP, unisolated
 
 AGENTHOST = [sys.executable, "-m", "agenthost.cli"]
+# The local backend is built in: the CLI tests load no installed plugin (importing every
+# framework would cost them most of a minute).
+CORE_ONLY = {**os.environ, "AGENTHOST_LOAD_PLUGINS": ""}
 
 
 @pytest.fixture
@@ -32,7 +40,8 @@ async def manager_for() -> AsyncIterator[object]:
     managers: list[SandboxManager] = []
 
     def make(**table: object) -> SandboxManager:
-        manager = SandboxManager({"p": {"backend": "local", "pool": 0, **table}}, Plugins())
+        base = unisolated() if table.pop("isolation", None) == "none" else {"backend": "local"}
+        manager = SandboxManager({"p": {**base, "pool": 0, **table}}, Plugins())
         managers.append(manager)
         return manager
 
@@ -87,29 +96,52 @@ def alive(pid: int) -> bool:
 # --------------------------------------------------------------------------- host-side kills
 
 
-@pytest.mark.parametrize("mode", ["require", "off"])
+# Seconds the call may run: far more than starting two processes takes, so the gate below
+# (the children exist) is always reached before the host's timeout kills the call.
+CALL_TIMEOUT = 3
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "none"])
 async def test_timeout_kills_everything_the_call_started(
     mode: str, manager_for: object, request: pytest.FixtureRequest
 ) -> None:
-    if mode == "require":
+    if mode == "bwrap":
         request.getfixturevalue("bwrap_works")
-    sandbox = await manager_for(bwrap=mode).create("p")  # type: ignore[operator]
+    sandbox = await manager_for(isolation=mode).create("p")  # type: ignore[operator]
     marker = f"{uuid.uuid4().int % 10**9 + 10**9}"
+    # The gate: the call says "started" only once all three processes run (sleep, sh and the
+    # sleep under sh), so the kill below is tested against processes that really existed.
     code = (
-        "import subprocess\n"
+        "import os, subprocess, time\n"
         f"subprocess.Popen(['sleep', '{marker}'])\n"
         f"subprocess.Popen(['sh', '-c', 'sleep {marker}; true'])\n"
-        "while True:\n    pass"
+        "def running():\n"
+        "    n = 0\n"
+        "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        try:\n"
+        f"            n += b'{marker}' in open(f'/proc/{{pid}}/cmdline', 'rb').read()\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return n\n"
+        "while running() < 3:\n"
+        "    time.sleep(0.01)\n"
+        "print('started', flush=True)\n"
+        "while True:\n"
+        "    pass"
     )
+    started = []
     with pytest.raises(SandboxTimeout):
-        await sandbox.run_python(code, timeout=1)
+        async for item in sandbox.stream_python(code, timeout=CALL_TIMEOUT):
+            if isinstance(item, OutputChunk) and "started" in item.text:
+                started = processes_with(marker)
+    assert len(started) == 3, "the call's children were not all running before the timeout"
     assert await until_gone(marker) == []
 
 
 async def test_under_bwrap_even_a_detached_process_dies_with_the_sandbox(
     bwrap_works: None, manager_for: object
 ) -> None:
-    sandbox = await manager_for(bwrap="require").create("p")  # type: ignore[operator]
+    sandbox = await manager_for().create("p")  # type: ignore[operator]
     marker = f"{uuid.uuid4().int % 10**9 + 10**9}"
     started = await sandbox.run_shell(f"setsid nohup sleep {marker} >/dev/null 2>&1 & echo ok")
     assert started.stdout == "ok\n"
@@ -120,7 +152,7 @@ async def test_under_bwrap_even_a_detached_process_dies_with_the_sandbox(
 
 async def test_close_kills_every_executor_warm_ones_included(bwrap_works: None) -> None:
     manager = SandboxManager({"p": {"backend": "local", "pool": 2}}, Plugins())
-    await manager.start()
+    await manager.start(["p"])
     sandbox = await manager.for_session("p", "s1")
     pids = [sandbox.info()["backend"]["pid"]]
     assert manager.describe()["p"]["live"] >= 2
@@ -129,12 +161,13 @@ async def test_close_kills_every_executor_warm_ones_included(bwrap_works: None) 
     assert manager.describe()["p"]["live"] == 0
 
 
-@pytest.mark.parametrize("mode", ["require", "off"])
+@pytest.mark.parametrize("mode", ["bwrap", "none"])
 def test_sandboxes_die_with_their_host(
     mode: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if mode == "require":
+    if mode == "bwrap":
         request.getfixturevalue("bwrap_works")
+    table = unisolated(pool=0) if mode == "none" else {"backend": "local", "pool": 0}
     marker = f"{uuid.uuid4().int % 10**9 + 10**9}"
     script = tmp_path / "host.py"
     script.write_text(
@@ -145,7 +178,7 @@ def test_sandboxes_die_with_their_host(
             from agenthost.sandbox.manager import SandboxManager
 
             async def main():
-                table = {{"backend": "local", "pool": 0, "bwrap": "{mode}"}}
+                table = {table!r}
                 manager = SandboxManager({{"p": table}}, Plugins())
                 sandbox = await manager.create("p")
                 await sandbox.run_shell("sleep {marker} >/dev/null 2>&1 &")
@@ -174,25 +207,58 @@ def test_sandboxes_die_with_their_host(
 # --------------------------------------------------------------------------- what is inside
 
 
-@pytest.mark.parametrize("mode", ["require", "off"])
+@pytest.mark.parametrize("mode", ["bwrap", "none"])
 async def test_host_environment_and_secrets_stay_out(
     mode: str, manager_for: object, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if mode == "require":
+    if mode == "bwrap":
         request.getfixturevalue("bwrap_works")
     monkeypatch.setenv("AGENTHOST_TEST_SECRET", "sk-do-not-leak")
-    sandbox = await manager_for(bwrap=mode, env={"VISIBLE": "yes"}).create("p")  # type: ignore[operator]
+    sandbox = await manager_for(isolation=mode, env={"VISIBLE": "yes"}).create("p")  # type: ignore[operator]
     result = await sandbox.run_python(
         "import os\n(os.environ.get('AGENTHOST_TEST_SECRET'), os.environ.get('VISIBLE'),"
         " sorted(k for k in os.environ if k.startswith('AGENTHOST')))"
     )
     assert result.value == "(None, 'yes', [])"
+    # Nor through /proc: not the parent's environment, nor any process's the sandbox can see.
+    scan = await sandbox.run_python(
+        "import os\n"
+        "def environ(pid):\n"
+        "    try:\n"
+        "        return open(f'/proc/{pid}/environ', 'rb').read()\n"
+        "    except OSError:\n"
+        "        return b''\n"
+        "parent = environ(os.getppid())\n"
+        "leaks = [p for p in filter(str.isdigit, os.listdir('/proc')) if b'sk-do-not-leak' in "
+        "environ(p)]\n"
+        "(b'PATH=' in parent or parent == b'', leaks)"
+    )
+    assert scan.value == "(True, [])", scan.text()
+
+
+async def test_unisolated_parent_is_a_launcher_holding_no_secrets(
+    manager_for: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTHOST_TEST_SECRET", "sk-do-not-leak")
+    sandbox = await manager_for(isolation="none").create("p")  # type: ignore[operator]
+    result = await sandbox.run_python(
+        "import os\nppid = os.getppid()\n"
+        "try:\n    environ = open(f'/proc/{ppid}/environ', 'rb').read()\n"
+        "except PermissionError:\n    environ = b''\n"
+        "(ppid, b'sk-do-not-leak' in environ, open(f'/proc/{ppid}/cmdline', 'rb').read(), "
+        "os.getuid())"
+    )
+    assert result.value is not None, result.text()
+    parent, leaked, cmdline, uid = ast.literal_eval(result.value)
+    assert parent != os.getpid() and b"executor" in cmdline  # the launcher, not the host
+    assert not leaked  # its environment is the sandbox's own, clean one (or unreadable)
+    assert os.geteuid() != 0 or uid != 0  # a root host never hands root to the sandbox
 
 
 async def test_bwrap_sandbox_has_its_own_uid_and_process_table(
     bwrap_works: None, manager_for: object
 ) -> None:
-    sandbox = await manager_for(bwrap="require").create("p")  # type: ignore[operator]
+    sandbox = await manager_for().create("p")  # type: ignore[operator]
     result = await sandbox.run_python(
         "import os\npids = [p for p in os.listdir('/proc') if p.isdigit()]\n"
         "(os.getuid() == 0, len(pids) < 10, os.getcwd())"
@@ -204,7 +270,7 @@ async def test_bwrap_sandbox_has_its_own_uid_and_process_table(
 async def test_nested_user_namespaces_are_refused_under_bwrap(
     bwrap_works: None, manager_for: object
 ) -> None:
-    sandbox = await manager_for(bwrap="require").create("p")  # type: ignore[operator]
+    sandbox = await manager_for().create("p")  # type: ignore[operator]
     result = await sandbox.run_shell("unshare --user true; echo unshare=$?")
     assert result.stdout == "unshare=1\n", result.text()
     assert sandbox.info()["backend"]["nested_user_namespaces"] == "refused"
@@ -218,7 +284,7 @@ async def test_nested_user_namespaces_are_refused_under_bwrap(
 async def test_cells_run_in_main_so_pickle_and_multiprocessing_work(
     bwrap_works: None, manager_for: object
 ) -> None:
-    sandbox = await manager_for(bwrap="require").create("p")  # type: ignore[operator]
+    sandbox = await manager_for().create("p")  # type: ignore[operator]
     await sandbox.run_python("class Point:\n    def __init__(self, x):\n        self.x = x")
     result = await sandbox.run_python(
         "import pickle, multiprocessing\n"
@@ -233,7 +299,7 @@ async def test_cells_run_in_main_so_pickle_and_multiprocessing_work(
 async def test_matplotlib_style_figures_need_no_display(
     bwrap_works: None, manager_for: object
 ) -> None:
-    sandbox = await manager_for(bwrap="require").create("p")  # type: ignore[operator]
+    sandbox = await manager_for().create("p")  # type: ignore[operator]
     result = await sandbox.run_python("import os\nos.environ['MPLBACKEND']")
     assert result.value == "'Agg'"  # so pyplot never looks for a display
 
@@ -241,71 +307,104 @@ async def test_matplotlib_style_figures_need_no_display(
 # --------------------------------------------------------------------------- stating isolation
 
 
-def test_isolation_is_stated_in_agenthost_plugins() -> None:
-    out = subprocess.run([*AGENTHOST, "plugins"], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    line = next(
-        x
-        for x in out.stdout.splitlines()
-        if ("isolation:" in x and "bubblewrap" in x) or "isolation: process-level" in x
-    )
-    assert ("bubblewrap" in line) == probe_bwrap(False).works
-
-
-def test_without_bwrap_on_path_it_says_process_level_only(tmp_path: Path) -> None:
-    env = {**os.environ, "PATH": str(tmp_path)}  # a PATH with no bwrap on it
+def test_isolation_is_stated_in_agenthost_plugins(bwrap_works: None) -> None:
     out = subprocess.run(
-        [*AGENTHOST, "plugins"], capture_output=True, text=True, env=env, timeout=60
+        [*AGENTHOST, "plugins"], capture_output=True, text=True, env=CORE_ONLY, timeout=60
     )
-    assert "isolation: process-level isolation only: bwrap is not installed" in out.stdout
-    run = subprocess.run(
-        [*AGENTHOST, "sandbox", "exec", "6 * 7"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert run.stdout == "42\n"
-    assert "process-level isolation only" in run.stderr  # the log says it too
+    assert out.returncode == 0, out.stderr
+    assert "    isolation: bubblewrap (bubblewrap " in out.stdout
 
 
-async def test_fallback_states_it_in_describe_info_and_log(
+def test_without_bwrap_every_command_says_no_isolation(tmp_path: Path) -> None:
+    """No bubblewrap: ``plugins`` says so, the default profile refuses to run code and names
+    the fixes, and a profile that opts out runs code and says "no isolation"."""
+    env = {**CORE_ONLY, **NO_BWRAP}
+
+    def agenthost(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*AGENTHOST, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+        )
+
+    plugins = agenthost("plugins")
+    assert "    isolation: no isolation available here (bwrap is not installed: " in plugins.stdout
+    refused = agenthost("sandbox", "exec", "6 * 7")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "sandbox profile 'default' ([sandboxes.default]) cannot start: no isolation" in (
+        refused.stderr
+    )
+    for fix in ("apt-get install bubblewrap", 'backend = "docker"', 'isolation = "none"'):
+        assert fix in refused.stderr
+    assert "Traceback" not in refused.stderr
+    config = tmp_path / "agenthost.toml"
+    python = unisolated()["python"]
+    config.write_text(f'[sandboxes.trusted]\nisolation = "none"\npython = "{python}"\n')
+    ran = agenthost("sandbox", "exec", "--profile", "trusted", "6 * 7")
+    assert ran.stdout == "42\n", ran.stderr
+    assert "NO ISOLATION" in ran.stderr  # the log says it too
+    info = agenthost("sandbox", "info", "--profile", "trusted")
+    assert info.returncode == 0, info.stderr
+    assert "isolation: no isolation (" in info.stdout
+
+
+async def test_unisolated_states_it_in_describe_info_and_log(
     manager_for: object, caplog: pytest.LogCaptureFixture
 ) -> None:
-    manager = manager_for(bwrap="off")  # type: ignore[operator]
+    manager = manager_for(isolation="none")  # type: ignore[operator]
+    assert manager.describe()["p"]["started"] is False
     with caplog.at_level(logging.WARNING, logger="agenthost.sandbox"):
         sandbox = await manager.create("p")
-    assert "process-level isolation only" in caplog.text
-    assert manager.describe()["p"]["isolation"].startswith("process-level isolation only")
-    assert sandbox.info()["backend"]["isolation"] == "process"
+    assert 'NO ISOLATION (isolation = "none")' in caplog.text
+    assert manager.describe()["p"]["isolation"].startswith("no isolation (")
+    assert sandbox.info()["backend"]["isolation"] == "none"
+    assert sandbox.info()["backend"]["detail"].startswith("no isolation: a plain subprocess")
 
 
-async def test_require_fails_clearly_without_bwrap(
-    manager_for: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+async def test_without_bwrap_a_profile_refuses_names_the_fix_and_retries_later(
+    manager_for: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PATH without bwrap stands in for a machine without bubblewrap."""
-    monkeypatch.setenv("PATH", str(tmp_path))
-    probe_bwrap.cache_clear()
-    try:
-        assert LocalBackend.isolation().startswith("process-level isolation only")
-        with pytest.raises(SandboxStartError, match="bwrap = 'require' but bwrap is not installed"):
-            await manager_for(bwrap="require").create("p")  # type: ignore[operator]
-    finally:
-        probe_bwrap.cache_clear()
+    monkeypatch.setenv(*next(iter(NO_BWRAP.items())))
+    assert LocalBackend.isolation().startswith("no isolation available here")
+    manager = manager_for()  # type: ignore[operator]
+    with pytest.raises(SandboxStartError, match="bwrap is not installed") as info:
+        await manager.create("p")
+    assert "install bubblewrap" in str(info.value)
+    assert manager.describe()["p"]["started"] is False  # forgotten: the next use retries
+    # A profile that failed to start is tried again on the next use (bwrap may be installed).
+    monkeypatch.delenv(next(iter(NO_BWRAP)))
+    if probe_bwrap(False).works:
+        sandbox = await manager.create("p")
+        assert (await sandbox.run_python("6 * 7")).value == "42"
+
+
+async def test_root_host_never_hands_root_to_an_unisolated_sandbox(
+    manager_for: object, tmp_path: Path
+) -> None:
+    """An interpreter only root can reach (a 0700 directory on its path) would make the
+    sandbox root: the profile refuses instead, naming the fix. Not root: it runs as the user."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "python").symlink_to(sys.executable)
+    manager = manager_for(isolation="none", python=str(private / "python"))  # type: ignore[operator]
+    if os.geteuid() != 0:
+        sandbox = await manager.create("p")
+        assert sandbox.info()["backend"]["uid"] == os.geteuid()
+        return
+    with pytest.raises(SandboxStartError, match="the sandbox would run as root") as info:
+        await manager.create("p")
+    assert 'python = "/usr/bin/python3"' in str(info.value)
 
 
 # --------------------------------------------------------------------------- config and CLI
 
 
 def test_options_are_validated_by_check() -> None:
-    config = parse_config(
-        {"sandboxes": {"big": {"backend": "local", "memroy": "1g", "memory": "lots", "pool": -1}}},
-        "agenthost.toml",
-    )
+    table = {"backend": "local", "memroy": "1g", "memory": "lots", "pool": -1, "isolation": "off"}
+    config = parse_config({"sandboxes": {"big": table}}, "agenthost.toml")
     problems = "\n".join(check_config(config, Plugins()))
     assert "agenthost.toml: sandboxes.big.memroy: unknown key" in problems
     assert "sandboxes.big.memory" in problems and "'lots' is not a size" in problems
     assert "sandboxes.big.pool" in problems
+    assert "sandboxes.big.isolation: Input should be 'bwrap' or 'none'" in problems
     good = parse_config({"sandboxes": {"s": {"backend": "local", "memory": "1g", "pool": 0}}})
     assert check_config(good, Plugins()) == []
 

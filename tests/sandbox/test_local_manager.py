@@ -44,7 +44,7 @@ async def test_creating_a_manager_starts_nothing(make: Make) -> None:
 
 async def test_start_fills_the_warm_pool_and_sessions_take_from_it(make: Make) -> None:
     manager = make(pool=2)
-    await manager.start()
+    await manager.start(["p"])
     assert manager.describe()["p"]["warm"] == 2
     sandbox = await manager.for_session("p", "s1")
     assert (await sandbox.run_python("1 + 1")).value == "2"
@@ -100,7 +100,7 @@ async def test_a_host_wide_cap_spans_profiles() -> None:
 
 async def test_warm_sandboxes_count_against_the_cap(make: Make) -> None:
     manager = make(pool=2, max_sandboxes=2)
-    await manager.start()
+    await manager.start(["p"])
     await manager.for_session("p", "a")
     await manager.for_session("p", "b")  # the second warm one
     with pytest.raises(SandboxCapacityError):
@@ -130,7 +130,7 @@ async def test_a_busy_sandbox_is_not_reaped(make: Make) -> None:
 
 async def test_after_close_nothing_is_handed_out(make: Make) -> None:
     manager = make(pool=1)
-    await manager.start()
+    await manager.start(["p"])
     sandbox = await manager.for_session("p", "s")
     await manager.close()
     assert sandbox.closed
@@ -150,7 +150,7 @@ async def test_unknown_profile_and_backend_are_named(make: Make) -> None:
 
 async def test_a_timeout_restart_keeps_the_counts_right(make: Make) -> None:
     manager = make(pool=1)
-    await manager.start()
+    await manager.start(["p"])
     sandbox = await manager.for_session("p", "s")
     assert await until(lambda: manager.describe()["p"]["warm"] == 1)
     with pytest.raises(SandboxError):

@@ -10,33 +10,33 @@ import pytest
 from agenthost.sandbox.api import Sandbox
 from agenthost.testing.sandbox_suite import SandboxBackendSuite
 
+from .conftest import unisolated
+
 
 class TestLocalBwrap(SandboxBackendSuite):
-    """bubblewrap in force (``bwrap = "require"``): every attack must be contained."""
+    """bubblewrap in force (the default, ``isolation = "bwrap"``): every attack is contained."""
 
     @pytest.fixture
     def sandbox_profile(self, bwrap_works: None) -> dict[str, Any]:
-        return {"backend": "local", "bwrap": "require"}
+        return {"backend": "local"}
 
 
-class TestLocalFallback(SandboxBackendSuite):
-    """No bubblewrap (``bwrap = "off"``): process-level isolation only. What that cannot
-    contain is skipped with the reason, as docs/sandbox.md lists it."""
+class TestLocalUnisolated(SandboxBackendSuite):
+    """No isolation, opted into (``isolation = "none"``). What that cannot contain is skipped
+    with the reason, as docs/sandbox.md lists it; run as root (CI), the sandbox has a uid of
+    its own, so fork bombs, system writes and other sandboxes' files are contained."""
 
     @pytest.fixture
     def sandbox_profile(self) -> dict[str, Any]:
-        return {"backend": "local", "bwrap": "off"}
+        return unisolated()
 
     def cannot_contain(self, attack: str, sandbox: Sandbox) -> str | None:
         info = sandbox.info()["backend"]
+        assert info["isolation"] == "none" and info["uid"] != 0  # never root
         if attack == "fork_bomb" and not isinstance(info["limits"]["pids"], int):
             return str(info["limits"]["pids"])
         if attack == "network":
             return "without bwrap there is no network namespace"
-        if attack == "readonly_system":
-            if info["uid"] == 0:
-                return "the host runs as root and the sandbox could not drop to its own uid"
-            return "without bwrap the sandbox sees the host's files with its uid's rights"
-        if attack == "other_sandbox" and info["uid"] in (0, os.geteuid()):
-            return "sandboxes run as the host's user, so they can read each other's work dirs"
+        if attack in ("readonly_system", "other_sandbox") and info["uid"] == os.geteuid():
+            return "the sandbox runs as the host's user, with that user's rights on every file"
         return None

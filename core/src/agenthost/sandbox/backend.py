@@ -175,6 +175,11 @@ class SandboxBackend(ABC):
     async def start(self) -> None:
         """Prepare once before the first spawn (pull an image, reap leaked sandboxes...)."""
 
+    async def probe(self) -> None:
+        """Raise when, though started, it cannot serve now (its engine stopped answering, say).
+        ``/readyz`` calls it for every profile an agent uses; it must be cheap. Default: no
+        check beyond ``start()`` having succeeded."""
+
     @abstractmethod
     async def spawn(self, spec: SandboxSpec) -> ExecutorProcess:
         """Start the executor for ``spec`` and hand back its process."""

@@ -1,6 +1,9 @@
 """bubblewrap for the ``local`` backend: does it work here, the namespace and system-mount
 flags every sandbox gets, and a seccomp filter against nested user namespaces.
 
+Which bwrap: ``$AGENTHOST_BWRAP`` (a path) when set, else ``bwrap`` on ``PATH``. Pointing it at
+a path that does not exist is how the tests run a machine without bubblewrap.
+
 The filter is for privileged bwrap (the host runs as root): there bwrap makes no user
 namespace, so ``--disable-userns`` is not available, and the sandbox's uid could otherwise
 create user namespaces of its own — a large kernel attack surface it has no use for.
@@ -18,6 +21,8 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+BWRAP_ENV = "AGENTHOST_BWRAP"
+
 
 @dataclass(frozen=True)
 class BwrapSupport:
@@ -28,14 +33,24 @@ class BwrapSupport:
     detail: str
     flags: tuple[str, ...] = ()
     seccomp: bool = False
+    binary: str = "bwrap"
 
 
-@functools.lru_cache(maxsize=8)
 def probe_bwrap(network: bool = False) -> BwrapSupport:
-    """Whether bwrap can build a sandbox here, found by building one that runs ``true``."""
-    bwrap = shutil.which("bwrap")
+    """Whether bwrap can build a sandbox here, found by building one that runs ``true``
+    (cached per binary: ``$AGENTHOST_BWRAP`` or the ``bwrap`` on ``PATH``)."""
+    return _probe(network, os.environ.get(BWRAP_ENV) or None, shutil.which("bwrap"))
+
+
+@functools.lru_cache(maxsize=16)
+def _probe(network: bool, configured: str | None, found: str | None) -> BwrapSupport:
+    if configured is not None and not os.access(configured, os.X_OK):
+        return BwrapSupport(
+            False, f"bwrap is not installed: {BWRAP_ENV}={configured} is not an executable"
+        )
+    bwrap = configured or found
     if bwrap is None:
-        return BwrapSupport(False, "bwrap is not installed (install the bubblewrap package)")
+        return BwrapSupport(False, "bwrap is not installed (no bwrap on PATH)")
     version = _bwrap_version(bwrap)
     candidates: list[tuple[tuple[str, ...], bool]] = (
         [((), True), ((), False)]
@@ -64,9 +79,11 @@ def probe_bwrap(network: bool = False) -> BwrapSupport:
                 error = str(exc)
                 continue
         if done.returncode == 0:
-            return BwrapSupport(True, version, flags, seccomp)
+            return BwrapSupport(True, version, flags, seccomp, bwrap)
         error = done.stderr.strip() or f"exit status {done.returncode}"
-    return BwrapSupport(False, f"{version} is installed but cannot create a sandbox here: {error}")
+    return BwrapSupport(
+        False, f"{version} is installed but cannot create a sandbox here: {error}", binary=bwrap
+    )
 
 
 def _bwrap_version(bwrap: str) -> str:

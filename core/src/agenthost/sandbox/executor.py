@@ -22,7 +22,9 @@ by pipes and forwarded too, so nothing but frames ever reaches the real stdout.
 
 Environment read once at start (then removed): ``AGENTHOST_DROP_UID`` (switch to this uid
 and gid first), ``AGENTHOST_RLIMITS`` (``name=value,...`` with names as, nproc, fsize,
-nofile, cpu), ``AGENTHOST_PDEATHSIG`` (when the parent dies, kill this process group).
+nofile, cpu), ``AGENTHOST_PDEATHSIG`` (when the parent dies, kill this process group),
+``AGENTHOST_LAUNCHER`` (fork first: the parent stays as a launcher that holds only this clean
+environment, waits for the executor and passes on how it ended).
 """
 
 import _ast
@@ -660,6 +662,7 @@ def _apply_environment():
     uid = env.pop("AGENTHOST_DROP_UID", None)
     limits = env.pop("AGENTHOST_RLIMITS", "")
     watch_parent = bool(env.pop("AGENTHOST_PDEATHSIG", None))
+    launcher = bool(env.pop("AGENTHOST_LAUNCHER", None))
     if limits:
         import resource
 
@@ -671,14 +674,48 @@ def _apply_environment():
         os.setgroups([])
         os.setgid(int(uid))
         os.setuid(int(uid))
-    return watch_parent
+    return watch_parent, launcher
+
+
+def _launch():
+    """Fork. The child returns and serves; the parent stays behind as its launcher, so the
+    executor's parent (what ``/proc/PPID/environ`` shows user code) is a process holding only
+    the sandbox's own environment, not the host. The launcher takes the process group down
+    when the host goes, and ends the way the executor ended."""
+    host = os.getppid()
+    child = os.fork()
+    if child == 0:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)  # the protocol pipes are the executor's alone: EOF when it exits
+    while True:
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            if os.WIFSIGNALED(status):
+                import signal
+
+                sig = os.WTERMSIG(status)
+                try:  # noqa: SIM105 - contextlib is not imported here (start-up time)
+                    signal.signal(sig, signal.SIG_DFL)  # SIGKILL has no handler to reset
+                except (OSError, ValueError):
+                    pass
+                os.kill(os.getpid(), sig)
+                os._exit(128 + sig)
+            os._exit(os.WEXITSTATUS(status))
+        if os.getppid() != host:
+            os.killpg(0, 9)
+            os._exit(1)
+        time.sleep(0.05)
 
 
 def main():
     # The executor's own directory is not the user's business.
     if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]
-    watch_parent = _apply_environment()
+    watch_parent, launcher = _apply_environment()
+    if launcher:
+        _launch()
     workdir = sys.argv[1] if len(sys.argv) > 1 else os.getcwd()
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)

@@ -1,4 +1,5 @@
-"""The ``local`` backend: the executor as a subprocess, inside bubblewrap when it works here.
+"""The ``local`` backend: the executor as a subprocess inside bubblewrap — or, only when the
+profile says ``isolation = "none"``, with no isolation at all.
 
 With ``bwrap`` (Debian/Ubuntu package ``bubblewrap``) each sandbox gets new PID, IPC, UTS and
 network namespaces (only loopback inside unless ``network = true``), a read-only view of the
@@ -12,8 +13,10 @@ system (/usr, /etc and the Python installation), a private tmpfs work dir (``/wo
 - Host running as a user: bwrap creates a user namespace (``--unshare-user``) and forbids
   nested ones (``--disable-userns``, bwrap >= 0.8).
 
-Without a working bwrap it still runs, as a plain subprocess: process-level isolation only —
-no filesystem, network or process-table separation. ``isolation()`` says which applies.
+Fail closed: without a working bwrap a profile refuses to start (the error names the fixes)
+unless it opts out with ``isolation = "none"``. Then the executor is a plain subprocess —
+never root when the host is (it refuses instead), a scrubbed environment, and a launcher
+process between it and the host so its parent holds no secrets in its environment.
 """
 
 from __future__ import annotations
@@ -43,7 +46,13 @@ from .backend import (
     compile_executor,
     executor_source,
 )
-from .bwrap import BwrapSupport, namespace_flags, probe_bwrap, seccomp_fd, system_mounts
+from .bwrap import (
+    BwrapSupport,
+    namespace_flags,
+    probe_bwrap,
+    seccomp_fd,
+    system_mounts,
+)
 from .errors import SandboxStartError
 from .options import MiB, SandboxOptions, parse_size
 
@@ -58,9 +67,10 @@ STREAM_LIMIT = 4 * MiB
 class LocalOptions(SandboxOptions):
     """``[sandboxes.NAME]`` keys of the ``local`` backend."""
 
-    bwrap: Literal["auto", "require", "off"] = Field(
-        default="auto",
-        description="use bubblewrap: auto (when it works), require (fail without), off",
+    isolation: Literal["bwrap", "none"] = Field(
+        default="bwrap",
+        description='bwrap: refuse to run code without a working bubblewrap; "none": NO '
+        "ISOLATION, a plain subprocess sharing the host's files and network (trusted code only)",
     )
     python: str | None = Field(
         default=None, description="interpreter in the sandbox (default: the host's own)"
@@ -113,31 +123,59 @@ class LocalBackend(SandboxBackend):
                 f"bubblewrap ({support.detail}): own PID, network, IPC and mount namespaces, "
                 f"read-only system, private work dir; {nested}rlimits"
             )
-        return f"process-level isolation only: {support.detail}"
+        return (
+            f"no isolation available here ({support.detail}): profiles refuse to run code "
+            'unless they set isolation = "none"'
+        )
 
     @property
     def uses_bwrap(self) -> bool:
         return bool(self._bwrap and self._bwrap.works)
 
     async def start(self) -> None:
-        if self.opts.bwrap == "off":
-            self._bwrap = BwrapSupport(
-                False, "bwrap is switched off for this profile (bwrap = off)"
-            )
+        if self.opts.isolation == "none":
+            self._bwrap = BwrapSupport(False, 'isolation = "none" in the profile')
         else:
-            self._bwrap = await asyncio.to_thread(probe_bwrap, self.opts.network)
-            if not self._bwrap.works and self.opts.bwrap == "require":
-                raise SandboxStartError(f"bwrap = 'require' but {self._bwrap.detail}")
+            support = await asyncio.to_thread(probe_bwrap, self.opts.network)
+            if not support.works:
+                raise SandboxStartError(no_isolation_error(support.detail))
+            self._bwrap = support
         if self._exec_dir is None:
             self._exec_dir = await asyncio.to_thread(self._prepare_executor)
+        if not self._bwrap.works:
+            await asyncio.to_thread(self._check_unisolated)
         if self._bwrap.works:
             self._python_paths = await asyncio.to_thread(_python_paths, self.python)
         else:
+            if os.geteuid() != 0:
+                _undumpable_host()
             log.warning(
-                "local sandboxes have process-level isolation only: %s. They share the "
-                "host's files, network and process table; see docs/sandbox.md",
-                self._bwrap.detail,
+                'local sandboxes with NO ISOLATION (isolation = "none"): %s; see docs/sandbox.md',
+                self._unisolated_detail(),
             )
+
+    def _check_unisolated(self) -> None:
+        """Without bwrap, refuse to hand root to sandboxed code: a root host drops the sandbox
+        to a uid of its own, which needs an interpreter other users can run."""
+        if os.geteuid() == 0 and not runnable_by_others(self.python, self._executor_dir()):
+            raise SandboxStartError(
+                f'isolation = "none" and the host runs as root, but other users cannot run the '
+                f"interpreter {self.python}, so the sandbox would run as root. Set python = "
+                '"/usr/bin/python3" (any interpreter all users can run) in the profile, or '
+                "install bubblewrap (apt-get install bubblewrap)"
+            )
+
+    def _unisolated_detail(self) -> str:
+        who = (
+            "a uid of its own per sandbox"
+            if os.geteuid() == 0
+            else f"the host's own user (uid {os.geteuid()}): it can read and change whatever "
+            "that user can (the host is non-dumpable, so not its memory or environment)"
+        )
+        return (
+            "a plain subprocess sharing the host's files, network and process table; runs as "
+            f"{who}; clean environment; a launcher with no secrets is its parent"
+        )
 
     def _prepare_executor(self) -> str:
         self._exec_dir_private = False
@@ -165,12 +203,18 @@ class LocalBackend(SandboxBackend):
 
     def describe(self) -> dict[str, Any]:
         if self._bwrap is None:
+            if self.opts.isolation == "none":
+                return {"backend": self.name, "isolation": f"no isolation: {NONE_SUMMARY}"}
             return {"backend": self.name, "isolation": self.isolation()}
-        mode = "bwrap" if self._bwrap.works else "process"
-        text = self.isolation()
         if not self._bwrap.works:
-            text = f"process-level isolation only: {self._bwrap.detail}"
-        return {"backend": self.name, "mode": mode, "isolation": text, "python": self.python}
+            text = f"no isolation ({self._bwrap.detail}): {self._unisolated_detail()}"
+            return {"backend": self.name, "mode": "none", "isolation": text, "python": self.python}
+        return {
+            "backend": self.name,
+            "mode": "bwrap",
+            "isolation": self.isolation(),
+            "python": self.python,
+        }
 
     async def spawn(self, spec: SandboxSpec) -> LocalExecutor:
         if self._bwrap is None:
@@ -186,7 +230,7 @@ class LocalBackend(SandboxBackend):
         with the seccomp filter read from fd ``seccomp`` when given."""
         assert self._bwrap is not None and self._python_paths is not None
         o = self.opts
-        argv = [shutil.which("bwrap") or "bwrap", *namespace_flags(o.network, self._bwrap.flags)]
+        argv = [self._bwrap.binary, *namespace_flags(o.network, self._bwrap.flags)]
         if seccomp is not None:
             argv += ["--seccomp", str(seccomp)]
         argv += ["--hostname", "sandbox"]
@@ -241,21 +285,23 @@ class LocalBackend(SandboxBackend):
         os.mkdir(tmp, 0o700)
         uid = None
         executor_dir = self._executor_dir()
-        if os.geteuid() == 0 and _reachable_by_others(self.python, executor_dir):
+        if os.geteuid() == 0:  # start() made sure a uid of its own can run the interpreter
             uid = random.randrange(*UID_RANGE)
             for path in (base, work, tmp):
                 os.chown(path, uid, uid)
         env = self._env(work, tmp, uid, pids=uid is not None)
         env["AGENTHOST_PDEATHSIG"] = "1"
+        # The executor's parent becomes a launcher forked before it serves, holding only this
+        # environment: /proc/PPID/environ shows the sandbox nothing of the host's.
+        env["AGENTHOST_LAUNCHER"] = "1"
         try:
             proc = await _exec(bootstrap_command(self.python, executor_dir, work), env, work)
         except BaseException:
             shutil.rmtree(base, ignore_errors=True)
             raise
         info = {
-            "isolation": "process",
-            "detail": "process-level isolation only: "
-            + (self._bwrap.detail if self._bwrap else ""),
+            "isolation": "none",
+            "detail": f"no isolation: {self._unisolated_detail()}",
             "uid": uid if uid is not None else os.geteuid(),
             "network": "host (not blocked without bwrap)",
             "limits": self._limits(pids=uid is not None),
@@ -288,8 +334,6 @@ class LocalBackend(SandboxBackend):
     def _limits(self, *, pids: bool) -> dict[str, Any]:
         o = self.opts
         why = "the sandbox shares the host user's process count"
-        if os.geteuid() == 0:
-            why = "root is exempt from process limits and the interpreter is not readable by others"
         return {
             "memory": o.memory,
             "file_size": o.file_size,
@@ -298,6 +342,21 @@ class LocalBackend(SandboxBackend):
             "pids": o.pids if pids else f"not enforced without bwrap: {why}",
             "cpus": "not enforced by the local backend",
         }
+
+
+NONE_SUMMARY = (
+    "a plain subprocess sharing the host's files, network and process table (trusted code only)"
+)
+
+
+def no_isolation_error(detail: str) -> str:
+    """Why a profile that wants bwrap cannot start, and the three ways out."""
+    return (
+        f"no isolation available: {detail}. Fix it by one of: install bubblewrap "
+        "(Debian/Ubuntu: apt-get install bubblewrap); use the docker backend (backend = "
+        '"docker", from the agenthost-docker distribution); or, for trusted code only, opt out '
+        'of isolation with isolation = "none" in the profile'
+    )
 
 
 def _no_nested_userns(support: BwrapSupport) -> bool:
@@ -421,7 +480,7 @@ def _trusted_executor_dir(path: str, source: bytes) -> bool:
         return False
 
 
-def _reachable_by_others(*files: str) -> bool:
+def runnable_by_others(*files: str) -> bool:
     """Whether a uid with no special rights can run ``files`` (every parent dir o+x)."""
     for file in files:
         for path in [file, os.path.realpath(file)]:
@@ -434,6 +493,22 @@ def _reachable_by_others(*files: str) -> bool:
             except OSError:
                 return False
     return True
+
+
+def _undumpable_host() -> None:
+    """Mark the host process non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``, as ssh-agent does):
+    its ``/proc`` entries (environ, mem, fd) then belong to root, so a sandbox running as the
+    host's own user cannot read the host's environment or memory."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+        raise SandboxStartError(
+            "cannot mark the host non-dumpable (prctl PR_SET_DUMPABLE failed: "
+            f"{os.strerror(ctypes.get_errno())}); refusing to run sandboxes that could read the "
+            "host's environment: install bubblewrap"
+        )
+    log.info("the host is now non-dumpable: same-user sandboxes cannot read its /proc entries")
 
 
 def _kill_uid(uid: int) -> None:

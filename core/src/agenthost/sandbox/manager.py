@@ -1,9 +1,11 @@
 """``SandboxManager``: the sandbox profiles of a host, their warm pools and sessions' sandboxes.
 
-One profile per ``[sandboxes.NAME]`` table. Each keeps ``pool`` ready executors; a session
-gets its own sandbox on first use (from the pool when one is warm) and keeps it until it sits
-idle for ``idle_ttl`` seconds or the host stops. ``max_sandboxes`` caps the live sandboxes of
-a profile, warm ones included. Nothing is spawned before ``start()`` or the first use.
+One profile per ``[sandboxes.NAME]`` table. A profile starts (its backend prepares, then its
+warm pool of ``pool`` executors fills) on first use, or at ``start(names)`` for the names
+given — so a host whose agents never touch a sandbox spawns no executor. A session gets its
+own sandbox on first use (from the pool when one is warm) and keeps it until it sits idle for
+``idle_ttl`` seconds or the host stops. ``max_sandboxes`` caps the live sandboxes of a
+profile, warm ones included. ``readiness(used)`` says, per profile, whether it can serve.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +35,7 @@ START_TIMEOUT = 60.0  # seconds for a backend to bring an executor up to its hel
 # A refill after a sandbox is handed out waits this long: starting an executor costs a core
 # for ~10-20 ms, and the session's first call (usually short) should not compete with it.
 REFILL_DELAY = 0.05
+READY_TIMEOUT = 10.0  # seconds a readiness check waits for a profile to start
 
 
 @dataclass
@@ -90,26 +94,73 @@ class SandboxManager:
 
     async def _started(self, profile: _Profile) -> None:
         if profile.started is None:
-            profile.started = asyncio.create_task(profile.backend.start())
+            profile.started = asyncio.create_task(self._start_profile(profile))
             self._ensure_reaper()
         await asyncio.shield(profile.started)
 
-    async def start(self) -> None:
-        """Prepare every profile's backend and fill the warm pools (failures are logged)."""
+    async def _start_profile(self, p: _Profile) -> None:
+        """Start ``p``'s backend. On failure, release what it prepared and forget the profile,
+        so the next use (or readiness check) tries again from scratch."""
+        try:
+            await p.backend.start()
+        except Exception as exc:
+            if self._profiles.get(p.name) is p:
+                del self._profiles[p.name]
+            try:
+                await p.backend.close()
+            except Exception as close_exc:
+                log.error("sandbox profile %r: cleanup after a failed start: %s", p.name, close_exc)
+            reason = f"sandbox profile {p.name!r} ([sandboxes.{p.name}]) cannot start: {exc}"
+            log.error("%s", reason)
+            raise SandboxStartError(reason) from exc
+        info = p.backend.describe()
+        log.info(
+            "sandbox profile %r started: backend %s; %s",
+            p.name,
+            p.backend.name,
+            info.get("isolation") or "",
+        )
+
+    async def start(self, names: Iterable[str] = ()) -> None:
+        """Validate every profile (no process starts); start the ``names`` given and fill
+        their warm pools. Other profiles start on first use. Failures are logged."""
         for name in self._tables:
+            self._profile(name)
+        for name in names:
             try:
                 profile = self._profile(name)
                 await self._started(profile)
-                info = profile.backend.describe()
-                log.info(
-                    "sandbox profile %r: backend %s; %s",
-                    name,
-                    profile.backend.name,
-                    info.get("isolation") or "",
-                )
                 await self._fill(profile)
             except Exception as exc:
                 log.error("sandbox profile %r cannot start: %s", name, exc)
+
+    async def readiness(self, used: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Per profile: ``status`` ``ready``, ``failed`` (with ``reason``), ``starting``, or
+        ``unused`` (no agent names it; not started). Checking a used profile starts it if need
+        be: the backend prepares (probes bwrap, reaches its engine) but spawns no executor."""
+        wanted = set(used)
+        names = [*self._tables, *sorted(wanted - set(self._tables))]
+        results = await asyncio.gather(*(self._ready(n, n in wanted) for n in names))
+        return dict(zip(names, results, strict=True))
+
+    async def _ready(self, name: str, used: bool) -> dict[str, Any]:
+        table = self._tables.get(name, {})
+        out: dict[str, Any] = {
+            "backend": table.get("backend", "local"),
+            "optional": bool(table.get("optional", False)),
+        }
+        if not used:
+            return {**out, "status": "unused"}
+        try:
+            profile = self._profile(name)
+            async with asyncio.timeout(READY_TIMEOUT):
+                await self._started(profile)
+                await profile.backend.probe()
+        except TimeoutError:
+            return {**out, "status": "starting", "reason": f"not started after {READY_TIMEOUT:g} s"}
+        except Exception as exc:
+            return {**out, "status": "failed", "reason": str(exc)}
+        return {**out, "status": "ready", "isolation": profile.backend.describe().get("isolation")}
 
     # -- sessions ----------------------------------------------------------------------------
 

@@ -41,6 +41,10 @@ class SandboxOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pool: int = Field(default=1, ge=0, description="warm sandboxes kept ready per profile")
+    optional: bool = Field(
+        default=False,
+        description="when it cannot start, /readyz answers 200 'degraded' instead of 503",
+    )
     idle_ttl: float = Field(
         default=900.0, gt=0, description="seconds a session's sandbox may sit unused"
     )
