@@ -12,7 +12,7 @@ from agenthost_maf.testing import user_texts
 from ..adapters.maf.agents import delete_file
 
 
-def _coder_turn(messages: list[Message]) -> Message:
+def coder_turn(messages: list[Message]) -> Message:
     """Runs the user's message as Python in the sandbox, then reports what came back."""
     last = messages[-1]
     results = [c for c in last.contents if c.type == "function_result"]
@@ -27,7 +27,7 @@ def _coder_turn(messages: list[Message]) -> Message:
 
 
 coder = Agent(
-    client=ScriptedChatClient([_coder_turn], repeat_last=True),
+    client=ScriptedChatClient([coder_turn], repeat_last=True),
     tools=sandbox_tools(["run_python"]),
     name="coder",
 )

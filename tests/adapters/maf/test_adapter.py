@@ -244,3 +244,40 @@ def test_detection_needs_agent_framework_and_takes_annotated_factories() -> None
     assert host.detect_adapter(writer_reviewer().as_agent(name="w")) == "maf"
     assert host.detect_adapter(factory) == "maf"
     assert host.detect_adapter(plain) == "python"
+
+
+class GatedChatClient(ScriptedChatClient):
+    """Streams one word, then waits on a gate the test never opens: a model stream that is
+    still running when the cancel comes (a real ``BaseChatClient`` subclass, as users write)."""
+
+    def __init__(self) -> None:
+        super().__init__(["unused"])
+        self.streaming = asyncio.Event()
+        self.stopped = False
+
+    def _inner_get_response(self, *, messages: Any, stream: bool, options: Any, **kw: Any) -> Any:
+        from agent_framework import ChatResponseUpdate
+
+        async def updates() -> AsyncIterator[ChatResponseUpdate]:
+            yield ChatResponseUpdate(role="assistant", contents=[Content.from_text("Thinking ")])
+            self.streaming.set()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                self.stopped = True  # the stream was closed, not left running
+            yield ChatResponseUpdate(role="assistant", contents=[Content.from_text("never")])
+
+        return self._build_response_stream(updates())
+
+
+async def test_cancel_stops_the_model_stream() -> None:
+    client = GatedChatClient()
+    async with serving(Agent(client=client)) as kit:
+        run = await kit.start("hello", "s1")
+        reader = asyncio.create_task(kit.collect(run))
+        await client.streaming.wait()
+        await kit.host.runs.cancel(run.run_id)
+        result = await reader
+        assert run.task is not None and run.task.done()
+    assert result.terminal.type == "run.cancelled"
+    assert client.stopped
