@@ -17,7 +17,7 @@ when a deny-all NetworkPolicy selects the pod. None of that is Kubernetes' own e
 the real-cluster suite (docs/kubernetes.md) is what checks that.
 
 Errors to inject: ``fault(method, path_regex, status, headers=..., times=...)``;
-``expire_watches()`` makes the next watch fail with 410 Gone; ``quota`` caps live pods.
+``gone_watches = N`` makes the next N watches fail with 410 Gone; ``quota`` caps live pods.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class Call:
     subresource: str = ""
     namespace: str = ""
     at: float = 0.0
+    query: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,7 +96,6 @@ class FakeState:
     events: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
     execs: dict[tuple[str, str], list[_Exec]] = field(default_factory=dict)
     version: int = 100
-    floor: int = 0  # watches from below this version get 410 Gone
 
 
 class FakeApiServer:
@@ -108,6 +108,7 @@ class FakeApiServer:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.quota: int | None = None
+        self.gone_watches = 0  # this many next watches answer 410 Gone
         self.exec_protocols = exec_protocols
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Condition | None = None
@@ -174,10 +175,6 @@ class FakeApiServer:
     ) -> None:
         self.faults.append(Fault(method, re.compile(path), code, headers or {}, times, then))
 
-    def expire_watches(self) -> None:
-        """Every resourceVersion seen so far is now too old to watch from (410 Gone)."""
-        self.state.floor = self.state.version + 1
-
     def live_pods(self, namespace: str) -> list[dict[str, Any]]:
         return [p for (ns, _), p in self.state.pods.items() if ns == namespace]
 
@@ -185,6 +182,7 @@ class FakeApiServer:
         self.calls.clear()
         self.faults.clear()
         self.quota = None
+        self.gone_watches = 0
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -220,7 +218,7 @@ class FakeApiServer:
         if sub == "exec":
             verb = "create"  # what RBAC checks for a websocket exec since 1.35
         loop_time = asyncio.get_running_loop().time()
-        self.calls.append(Call(verb, resource, sub, namespace, loop_time))
+        self.calls.append(Call(verb, resource, sub, namespace, loop_time, query))
 
     def _bump(self, kind: str, ns: str, pod: dict[str, Any]) -> None:
         self.state.version += 1
@@ -356,10 +354,13 @@ class FakeApiServer:
         assert self._changed is not None
         changed = self._changed
 
+        gone_now = self.gone_watches > 0
+        self.gone_watches -= int(gone_now)
+
         async def events() -> Any:
-            if since < self.state.floor:
+            if gone_now:
                 gone = {"kind": "Status", "code": 410, "reason": "Expired"}
-                gone["message"] = f"too old resource version: {since} ({self.state.floor})"
+                gone["message"] = f"too old resource version: {since}"
                 yield json.dumps({"type": "ERROR", "object": gone}) + "\n"
                 return
             seen = since
