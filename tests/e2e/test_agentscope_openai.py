@@ -1,0 +1,81 @@
+"""AgentScope agents over OpenAI Responses and Chat Completions, with the official client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.responses import Response, ResponseStreamEvent
+from pydantic import BaseModel, TypeAdapter
+
+from agenthost import AgentApp
+from agenthost.config import parse_config
+from agenthost.testing.server import ServerHandle, running_server
+
+from .agentscope_agents import CONFIG
+
+
+def strict(model: Any, data: BaseModel) -> Any:
+    """Validate exactly the fields the server sent with the SDK's own type."""
+    raw = data.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return TypeAdapter(model).validate_python(raw)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerHandle]:
+    with running_server(AgentApp(parse_config(CONFIG, "<test>"))) as handle:
+        yield handle
+
+
+@pytest.fixture
+def client(server: ServerHandle) -> OpenAI:
+    return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=60)
+
+
+def test_models_lists_the_agents(client: OpenAI) -> None:
+    assert {"counter", "approve", "echo"} <= {m.id for m in client.models.list()}
+
+
+def test_responses_run_python_as_a_code_interpreter_call(client: OpenAI) -> None:
+    first = client.responses.create(model="counter", input="one two three")
+    strict(Response, first)
+    assert first.status == "completed"
+    [call] = [o for o in first.output if o.type == "code_interpreter_call"]
+    assert call.code == "len('one two three'.split())"
+    assert [o.logs for o in call.outputs or [] if o.type == "logs"] == ["3"]
+    assert first.output_text == "Let me count.Your message has 3 words."
+
+
+def test_responses_continue_the_conversation(client: OpenAI) -> None:
+    first = client.responses.create(model="echo", input="alpha")
+    second = client.responses.create(model="echo", input="beta", previous_response_id=first.id)
+    assert (first.output_text, second.output_text) == ("alpha", "alpha | beta")
+
+
+def test_responses_stream_text_deltas(client: OpenAI) -> None:
+    stream = client.responses.create(model="counter", input="four words right here", stream=True)
+    events = [strict(ResponseStreamEvent, e) for e in stream]
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert len(deltas) > 2
+    assert "".join(deltas) == "Let me count.Your message has 4 words."
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+
+
+def test_chat_completions_send_the_whole_history(client: OpenAI) -> None:
+    history: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": "Repeat what the user said."},
+        {"role": "user", "content": "alpha"},
+        {"role": "assistant", "content": "alpha"},
+        {"role": "user", "content": "beta"},
+    ]
+    reply = client.chat.completions.create(model="echo", messages=history)
+    assert reply.choices[0].message.content == "alpha | beta"
+    again = client.chat.completions.create(model="echo", messages=history)  # not a continuation
+    assert again.choices[0].message.content == "alpha | beta"
+    stream = client.chat.completions.create(model="echo", messages=history, stream=True)
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == "alpha | beta"
