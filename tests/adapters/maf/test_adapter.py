@@ -281,3 +281,98 @@ async def test_cancel_stops_the_model_stream() -> None:
         assert run.task is not None and run.task.done()
     assert result.terminal.type == "run.cancelled"
     assert client.stopped
+
+
+async def test_a_shared_workflow_serves_concurrent_sessions_in_turn() -> None:
+    async with serving(writer_reviewer()) as kit:
+        runs = [await kit.start("one", "s1"), await kit.start("two", "s2")]
+        results = await asyncio.gather(*(kit.collect(r) for r in runs))
+    assert [r.terminal.type for r in results] == ["run.completed", "run.completed"]
+    # one conversation on the instance: the second run saw the first's message too
+    assert results[1].text.endswith("Reviewed: one | two")
+
+
+async def test_a_shared_workflow_rolls_back_a_cancelled_run() -> None:
+    """After a cancel the instance goes back to the last completed run's checkpoint."""
+    gate, started = asyncio.Event(), asyncio.Event()
+
+    async def wait(seconds: int) -> str:
+        """Wait."""
+        started.set()
+        await gate.wait()
+        return "waited"
+
+    def turn(messages: list[Message]) -> Message:
+        texts = user_texts(messages)
+        if texts[-1] == "block":
+            call = Content.from_function_call("c1", "wait", arguments={"seconds": 5})
+            return Message(role="assistant", contents=[call])
+        return Message(role="assistant", contents=[Content.from_text(" | ".join(texts))])
+
+    agent = Agent(client=ScriptedChatClient([turn], repeat_last=True), tools=[wait], name="solo")
+    from agent_framework import WorkflowBuilder
+
+    async with serving(WorkflowBuilder(start_executor=agent).build()) as kit:
+        assert (await kit.run("alpha", "s1")).text == "alpha"
+        run = await kit.start("block", "s1")
+        reader = asyncio.create_task(kit.collect(run))
+        await started.wait()
+        await kit.host.runs.cancel(run.run_id)
+        assert (await reader).terminal.type == "run.cancelled"
+        after = await kit.run("beta", "s1")
+    assert after.terminal.type == "run.completed", after.describe()
+    assert after.text == "alpha | beta"
+
+
+async def test_files_the_agent_returns_are_artifacts() -> None:
+    png = b"\x89PNG\r\n\x1a\nplot"
+    answer = Message(
+        role="assistant",
+        contents=[
+            Content.from_text("Here:"),
+            Content.from_data(png, "image/png"),
+            Content.from_uri("https://example.com/r.pdf", media_type="application/pdf"),
+        ],
+    )
+    async with serving(Agent(client=ScriptedChatClient([answer]))) as kit:
+        result = await kit.run("plot it", "s1")
+    parts = [e.part for e in result.of("artifact")]
+    assert [(p.mime_type, p.bytes, p.uri) for p in parts] == [
+        ("image/png", png, None),
+        ("application/pdf", None, "https://example.com/r.pdf"),
+    ]
+
+
+async def test_an_agents_own_history_provider_is_used_with_the_session_key() -> None:
+    from agent_framework import HistoryProvider
+
+    class DictHistory(HistoryProvider):
+        """History in a dict the test can read (a provider a user might back by a database)."""
+
+        def __init__(self) -> None:
+            super().__init__("dict_history")
+            self.by_session: dict[str, list[Message]] = {}
+
+        async def get_messages(self, session_id: Any, *, state: Any = None, **kw: Any) -> Any:
+            return list(self.by_session.get(session_id, []))
+
+        async def save_messages(
+            self, session_id: Any, messages: Any, *, state: Any = None, **kw: Any
+        ) -> None:
+            self.by_session.setdefault(session_id, []).extend(messages)
+
+    history = DictHistory()
+    agent = Agent(
+        client=ScriptedChatClient([lambda m: " | ".join(user_texts(m))], repeat_last=True),
+        context_providers=[history],
+    )
+    async with serving(agent) as kit:
+        await kit.run("alpha", "s1")
+        second = await kit.run("beta", "s1")
+        sessions = list(history.by_session)
+    assert second.text == "alpha | beta"
+    assert len(sessions) == 1  # keyed on the run's session key
+    assert [m.text for m in history.by_session[sessions[0]] if m.role == "user"] == [
+        "alpha",
+        "beta",
+    ]
