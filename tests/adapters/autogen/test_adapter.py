@@ -116,6 +116,16 @@ async def test_usage_is_summed_per_model_call_and_zero_is_not_reported(
     assert result.of("usage") == [] and result.terminal.usage is None
     assert "include_usage" in caplog.text
 
+    zeros = ScriptedChatClient(["Done."])
+    host = Host(parse_config({"frontends": {}}, "<test>"))
+    host.add_agent("agent", assistant(zeros), options={"zero_usage": "report"})
+    await host.startup()
+    try:
+        result = await bounded(KitHost(host, "agent").run("go"))
+    finally:
+        await host.shutdown()
+    assert [e.usage.total_tokens for e in result.of("usage")] == [0]
+
 
 async def test_a_team_streams_each_member_and_ends_with_its_stop_reason() -> None:
     writer = assistant(ScriptedChatClient(["A draft."]), "writer")

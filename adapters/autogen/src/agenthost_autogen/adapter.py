@@ -17,7 +17,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from autogen_agentchat.base import TaskResult, Team
 from autogen_agentchat.messages import HandoffMessage, UserInputRequestedEvent
@@ -50,8 +50,8 @@ class AutoGenOptions(BaseModel):
     """Options of the ``autogen`` adapter (``[agents.NAME.options]``).
 
     Token usage: AgentChat reports each model call's ``models_usage``. The OpenAI client
-    reports 0/0 when it streams unless built with ``include_usage=True``; such calls are not
-    reported as usage (zero is unknown, not free) and a warning says so once.
+    reports 0/0 when it streams unless built with ``include_usage=True``; by default such
+    calls are left out of the usage (zero is unknown, not free) and a warning says so once.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -60,6 +60,11 @@ class AutoGenOptions(BaseModel):
         default=256, gt=0,
         description="sessions whose AgentChat object stays in memory between runs (the state "
         "of every session is in the host's store either way)",
+    )
+    zero_usage: Literal["omit", "report"] = Field(
+        default="omit",
+        description="a model call reporting 0/0 tokens (a streaming OpenAI client without "
+        "include_usage=True): omit it from the usage, or report it as 0",
     )
 
 
@@ -109,7 +114,10 @@ class AutoGenAdapter(Adapter):
     async def run(self, input: RunInput, ctx: RunContext) -> AsyncIterator[Event | str]:
         session = await self.sessions.open(ctx.session_id, ctx.store)
         proxies = [m.name for m in members(session.obj) if _is_user_proxy(m)]
-        translator = StreamTranslator(user_sources=frozenset({"user", *proxies}))
+        translator = StreamTranslator(
+            user_sources=frozenset({"user", *proxies}),
+            report_zero_usage=self.options.zero_usage == "report",
+        )
         pump = await self._start(session, input)
         result: TaskResult | None = None
         try:
@@ -203,7 +211,8 @@ class AutoGenAdapter(Adapter):
         self.sessions.save_later(session, ctx.store, repair_state(state))
 
     def _check_usage(self, translator: StreamTranslator) -> None:
-        if translator.zero_usage_calls and not self._warned_usage:
+        omitted = self.options.zero_usage == "omit" and translator.zero_usage_calls
+        if omitted and not self._warned_usage:
             self._warned_usage = True
             log.warning(
                 "agent %s: the model client reported 0 tokens for %d call(s); usage is left "

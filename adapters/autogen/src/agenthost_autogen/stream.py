@@ -65,6 +65,7 @@ class StreamTranslator:
     """Feeds on one run's AgentChat items; ``feed`` returns neutral events."""
 
     user_sources: frozenset[str] = frozenset({"user"})
+    report_zero_usage: bool = False
     speakers: dict[str, str] = field(default_factory=dict)
     """message id -> the agent that said it (for teams: which member spoke)."""
     completed: list[Message] = field(default_factory=list)
@@ -192,7 +193,8 @@ class StreamTranslator:
     def _usage(self, usage: RequestUsage) -> list[Any]:
         if not usage.prompt_tokens and not usage.completion_tokens:
             self.zero_usage_calls += 1
-            return []
+            if not self.report_zero_usage:
+                return []
         total = usage.prompt_tokens + usage.completion_tokens
         return [UsageEvent(usage=Usage(input_tokens=usage.prompt_tokens,
                                        output_tokens=usage.completion_tokens, total_tokens=total))]
