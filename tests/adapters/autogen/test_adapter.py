@@ -24,6 +24,7 @@ from agenthost import FilePart, Host, Message, RunInput, TextPart
 from agenthost.config import parse_config
 from agenthost.testing.adapter_suite import KitHost, RunResult
 from agenthost_autogen import Answer, ScriptedChatClient
+from agenthost_autogen.inputs import chat_message
 from agenthost_autogen.sessions import CANCELLED
 
 from .agents import echo
@@ -208,6 +209,15 @@ async def test_images_reach_the_model_as_a_multimodal_message() -> None:
     assert isinstance(sent.content, list)
     assert sent.content[0] == "what is this?" and isinstance(sent.content[1], Image)
     assert "image/png" in info.input_modes
+
+
+def test_files_other_than_images_become_text() -> None:
+    notes = FilePart(name="notes.txt", mime_type="text/plain", bytes=b"remember milk")
+    report = FilePart(name="r.pdf", mime_type="application/pdf", uri="https://example.org/r.pdf")
+    message = chat_message(Message(parts=[TextPart(text="read these"), notes, report]))
+    assert message.to_text() == (
+        "read these\nremember milk\n[r.pdf (application/pdf): https://example.org/r.pdf]"
+    )
 
 
 # --------------------------------------------------------------------------- cancel
