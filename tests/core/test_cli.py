@@ -13,7 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agenthost.sandbox.bwrap import BWRAP_ENV
+
+from ..sandbox.conftest import require_bwrap
+
 ROOT = Path(__file__).resolve().parents[2]
+# Points the local sandbox backend at a bwrap that does not exist: a machine without it.
+NO_BWRAP = {**os.environ, BWRAP_ENV: "/nonexistent/agenthost-test/bwrap"}
+FENCED = "```python\n6 * 7\n```"
 
 
 def agenthost(*args: str, cwd: Path = ROOT, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -39,17 +46,21 @@ def wait_ready(proc: subprocess.Popen[str], url: str) -> None:
 @pytest.fixture
 def serve() -> Iterator[object]:
     procs: list[subprocess.Popen[str]] = []
+    served: dict[str, int] = {}  # url -> pid of the server process
 
-    def start(*args: str) -> str:
+    def start(*args: str, env: dict[str, str] | None = None) -> str:
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "agenthost.cli", "serve", *args, "--port", str(port)],
-            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
         )
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"
         wait_ready(proc, url)
+        served[url] = proc.pid
         return url
+
+    start.pid = served  # type: ignore[attr-defined]
 
     yield start
     for proc in procs:
@@ -75,6 +86,73 @@ def test_serve_module_attr_names_the_agent_after_the_attribute(serve) -> None:  
     body = httpx.post(f"{url}/agents/shout/runs", json={"input": "hey", "stream": False},
                       timeout=30).json()
     assert body["run"]["output"][0]["parts"][0]["text"] == "HEY"
+
+
+def sse(url: str, agent: str, text: str, session: str = "s1") -> list[dict[str, object]]:
+    body = {"input": text, "session_id": session}
+    with httpx.stream("POST", f"{url}/agents/{agent}/runs", json=body, timeout=60) as r:
+        return [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+
+
+def descendants(pid: int) -> list[str]:
+    """Command lines of every process under ``pid``."""
+    parents: dict[int, int] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry)] = int(stat.rpartition(")")[2].split()[1])
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        for child in frontier:
+            try:
+                found.append(Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"))
+            except OSError:
+                continue
+    return found
+
+
+def test_embedded_demo_without_bwrap_chats_and_says_why_it_cannot_run_code(serve) -> None:  # type: ignore[no-untyped-def]
+    url = serve(env=NO_BWRAP)
+    events = sse(url, "demo", f"run this\n{FENCED}")
+    [result] = [e for e in events if e["type"] == "tool.result"]
+    assert result["is_error"] is True
+    output = str(result["output"])
+    assert "sandbox profile 'default' ([sandboxes.default]) cannot start" in output
+    for fix in ("apt-get install bubblewrap", 'backend = "docker"', 'isolation = "none"'):
+        assert fix in output
+    text = "".join(str(e["text"]) for e in events if e["type"] == "message.delta")
+    assert text.startswith("I cannot run code here, so I did not run it.")
+    assert events[-1]["type"] == "run.completed"
+    # The embedded default's sandbox is optional: the host serves, and says what is missing.
+    ready = httpx.get(f"{url}/readyz", timeout=30)
+    assert ready.status_code == 200 and ready.json()["status"] == "degraded"
+    assert "bwrap is not installed" in ready.json()["reasons"][0]
+
+
+def test_serve_spawns_no_executor_for_an_agent_that_never_uses_one(serve) -> None:  # type: ignore[no-untyped-def]
+    require_bwrap()
+    url = serve("tests.core.agents:echo")
+    assert sse(url, "echo", "one two")[-1]["type"] == "run.completed"
+    assert descendants(serve.pid[url]) == []
+    # The control: an agent that runs code does start an executor under the same server.
+    demo = serve()
+    results = [e["output"] for e in sse(demo, "demo", FENCED) if e["type"] == "tool.result"]
+    assert results == ["42"]
+    assert any("executor" in cmd for cmd in descendants(serve.pid[demo]))
+
+
+def test_run_starts_a_sandbox_only_for_an_agent_that_uses_one() -> None:
+    require_bwrap()
+    plain = agenthost("run", "tests.core.agents:echo", "one two")
+    assert plain.returncode == 0, plain.stderr
+    assert "sandbox profile" not in plain.stderr
+    coded = agenthost("run", "demo", FENCED)
+    assert coded.returncode == 0, coded.stderr
+    assert "[tool.result] 42" in coded.stdout
+    assert "sandbox profile 'default' started: backend local; bubblewrap" in coded.stderr
 
 
 def test_run_streams_to_the_terminal() -> None:

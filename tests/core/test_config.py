@@ -1,3 +1,4 @@
+import importlib.metadata as md
 import os
 import subprocess
 import sys
@@ -68,10 +69,71 @@ versions = ["7"]
     err = result.stderr
     assert f"{path}: host.requires: 'agenthost>=99': installed agenthost is" in err
     assert "agenthost-nonexistent is not installed" in err
-    assert f"{path}: agents.a.options: no adapter named 'crewai'" in err
+    assert f"{path}: agents.a.adapter: no adapter named 'crewai'" in err
     assert f"{path}: frontends.native.versions: version '7' cannot be served" in err
     assert f"{path}: frontends.carrier-pigeon: no frontend named 'carrier-pigeon'" in err
     assert "5 problem(s)" in err
+
+
+def test_check_lists_structure_and_component_problems_together(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[host]
+listne = "127.0.0.1:1"
+requires = ["agenthost>=99"]
+
+[agents.a]
+target = "no_such_module_xyz:agent"
+adapter = "crewai"
+colour = "blue"
+
+[agents.b]
+adapter = "python"
+
+[frontends.native]
+versions = ["7"]
+
+[sandboxes.box]
+backend = "firecracker"
+
+[store]
+backend = "sqlite"
+pth = "x.db"
+""")
+    result = check(path)
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()
+    assert problems == [
+        f"{path}: host.listne: unknown key",
+        f"{path}: agents.a.colour: unknown key",
+        f"{path}: agents.b.target: Field required",
+        f"{path}: host.requires: 'agenthost>=99': installed agenthost is {md.version('agenthost')}",
+        f"{path}: agents.a.adapter: no adapter named 'crewai' is installed (installed: python); "
+        "no distribution of this project provides it; `agenthost plugins` lists what is "
+        "installed, and a third-party plugin that registers 'crewai' must be installed",
+        f"{path}: frontends.native.versions: version '7' cannot be served by this plugin "
+        "(servable: 1)",
+        f"{path}: sandboxes.box.backend: no sandbox backend named 'firecracker' is installed "
+        "(installed: local); no distribution of this project provides it; `agenthost plugins` "
+        "lists what is installed, and a third-party plugin that registers 'firecracker' must "
+        "be installed",
+        f"{path}: store.pth: unknown key",
+        f"{path}: agents.a.target: cannot import 'no_such_module_xyz:agent': "
+        "ModuleNotFoundError: No module named 'no_such_module_xyz'",
+        f"9 problem(s) in {path}",
+    ]
+
+
+def test_install_hints_name_the_distribution_that_ships_the_component(tmp_path: Path) -> None:
+    path = write(tmp_path, "[frontends.chat]\n[sandboxes.ship]\nbackend = \"docker\"\n")
+    err = check(path).stderr  # core alone: the workspace's plugins are installed, not loaded
+    assert "agenthost-chat" not in err
+    assert (
+        "no frontend named 'chat' is installed (installed: native); agenthost-openai 0.1.0 "
+        "provides it and is installed but its plugin is not loaded: check "
+        "AGENTHOST_LOAD_PLUGINS / AGENTHOST_DISABLE_PLUGINS"
+    ) in err
+    docker = "no sandbox backend named 'docker' is installed (installed: local); agenthost-docker"
+    assert docker in err
 
 
 def test_check_reports_an_unimportable_target(tmp_path: Path) -> None:

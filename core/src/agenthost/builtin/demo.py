@@ -2,7 +2,8 @@
 
 It streams a reply token by token; a message with a fenced Python block has the block run in
 the session's sandbox (state persists across turns of one session), with the call and its
-result visible as ``tool.call`` / ``tool.result`` events.
+result visible as ``tool.call`` / ``tool.result`` events. Without a sandbox (no bubblewrap, say)
+it still chats, and says why it cannot run code.
 """
 
 from __future__ import annotations
@@ -41,23 +42,29 @@ async def demo(input: RunInput, ctx: RunContext) -> AsyncIterator[Event | str]:
     for code in blocks:
         call_id = new_id("call")
         yield ToolCall(call_id=call_id, name="run_python", arguments={"code": code})
-        output, is_error, artifacts = await _run(code, ctx)
+        output, is_error, artifacts, ran = await _run(code, ctx)
         for part in artifacts:
             yield Artifact(part=part, call_id=call_id)
         yield ToolResult(call_id=call_id, name="run_python", output=output, is_error=is_error)
-        async for token in _say(f"I ran your code. Output:\n{output}\n"):
+        reply = (
+            f"I ran your code. Output:\n{output}\n"
+            if ran
+            else f"I cannot run code here, so I did not run it. {output}\n"
+        )
+        async for token in _say(reply):
             yield token
 
 
-async def _run(code: str, ctx: RunContext) -> tuple[str, bool, list[Any]]:
+async def _run(code: str, ctx: RunContext) -> tuple[str, bool, list[Any], bool]:
+    """(output, is_error, artifacts, whether the code ran at all)."""
     from ..sandbox.errors import SandboxError
 
     try:
         sandbox = await ctx.sandbox()
     except Exception as exc:
-        return f"(no sandbox is available here: {exc})", True, []
+        return f"Error: no sandbox is available: {exc}", True, [], False
     try:
         result = await sandbox.run_python(code, timeout=30)
     except SandboxError as exc:  # timeout, crash: the sandbox restarted empty
-        return f"Error: {exc}", True, []
-    return result.text() or "(no output)", not result.ok, list(result.artifacts)
+        return f"Error: {exc}", True, [], True
+    return result.text() or "(no output)", not result.ok, list(result.artifacts), True
