@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -207,16 +207,19 @@ def test_api_keys_are_required_when_configured(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_client_hanging_up_on_a_json_run_cancels_it(server: ServerHandle, gate: Gate) -> None:
-    def post() -> None:
-        # The client gives up and closes the connection.
-        with contextlib.suppress(httpx.TimeoutException):
-            httpx.post(f"{server.url}/agents/slow/runs", timeout=0.5,
-                       json={"input": "x", "stream": False, "session_id": "hangup"})
-
-    wait_for_run = threading.Thread(target=post)
-    wait_for_run.start()
-    wait_for(server, gate.entered)
-    wait_for_run.join(30)
+    """The test hangs up itself, on a raw socket, once the agent is inside the run (held by
+    the gate): no client timeout decides when."""
+    body = json.dumps({"input": "x", "stream": False, "session_id": "hangup"}).encode()
+    address = httpx.URL(server.url)
+    with socket.create_connection((address.host, address.port), timeout=30) as client:
+        client.sendall(
+            b"POST /agents/slow/runs HTTP/1.1\r\nHost: test\r\n"
+            b"Content-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        wait_for(server, gate.entered)
+    # the connection is closed here, while the run waits at the gate
     run = server.app.host.runs.session_run("hangup")
     assert run is not None
     assert server.call(run.wait()).status == "cancelled"
