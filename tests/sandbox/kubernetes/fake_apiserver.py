@@ -216,7 +216,7 @@ class FakeApiServer:
         else:
             verb = {"GET": "get", "POST": "create", "DELETE": "delete"}.get(method, method)
         if sub == "exec":
-            verb = "create"  # what RBAC checks for a websocket exec since 1.35
+            verb = "create"  # what newer API servers authorise a websocket exec as
         loop_time = asyncio.get_running_loop().time()
         self.calls.append(Call(verb, resource, sub, namespace, loop_time, query))
 

@@ -120,7 +120,7 @@ async def test_the_role_allows_exactly_the_calls_the_backend_makes(
     assert role["rules"] == role_rules()
     granted = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]}
     assert used <= granted
-    # Websocket exec is authorised as "get" before Kubernetes 1.35: granted, not recorded.
+    # Older API servers authorise a websocket exec as "get": granted, not recorded here.
     assert granted - used == {("pods/exec", "get")}
 
 

@@ -8,7 +8,7 @@ a start for longer than ``MAX_RETRY_WAIT``.
 The exact calls, which the RBAC that ``agenthost deploy kubernetes`` writes must allow::
 
     pods             create, get, list, watch, delete
-    pods/exec        create (and get: websocket upgrades are GETs on clusters before 1.35)
+    pods/exec        create (and get: older API servers authorise the websocket GET as get)
     networkpolicies  get, create
 """
 

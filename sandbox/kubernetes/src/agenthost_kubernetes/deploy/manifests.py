@@ -32,7 +32,7 @@ def role_rules() -> list[dict[str, Any]]:
             "resources": ["pods"],
             "verbs": ["create", "get", "list", "watch", "delete"],
         },
-        # Websocket exec is authorised as "create" from Kubernetes 1.35, as "get" before.
+        # Newer API servers authorise a websocket exec as "create", older ones as "get".
         {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
         {
             "apiGroups": ["networking.k8s.io"],
