@@ -12,7 +12,7 @@ app.run()          # or: uvicorn mymodule:app
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,12 +24,19 @@ from starlette.responses import JSONResponse
 from .config import Config, load_config, split_listen
 from .host import Host
 from .http import BodyLimitMiddleware, HTTPProblem, error_response
+from .mount import Refused, mount_host, refused_handler
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AgentApp(FastAPI):
-    """A FastAPI app serving a host's agents over every configured frontend."""
+    """A FastAPI app serving a host's agents over every configured frontend.
+
+    The host's routes are FastAPI routes behind the host's gate, so ``dependencies=[...]``,
+    middleware and exception handlers given to the app apply to them, and ``/openapi.json``
+    describes them. A ``lifespan`` given here runs inside the host's (the host is up while it
+    runs).
+    """
 
     host: Host  # type: ignore[assignment]
 
@@ -38,6 +45,7 @@ class AgentApp(FastAPI):
         config: Config | str | Path | None = None,
         *,
         host: Host | None = None,
+        lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
         **fastapi_kwargs: Any,
     ):
         if host is None:
@@ -48,21 +56,42 @@ class AgentApp(FastAPI):
         # composed agenthost Host everywhere in this project.
         self.host = host
 
+        user_lifespan = lifespan
+
         @asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def host_lifespan(app: FastAPI) -> AsyncIterator[Any]:
             await host.startup()
             try:
-                yield
+                if user_lifespan is None:
+                    yield
+                else:
+                    async with user_lifespan(app) as state:
+                        yield state
             finally:
                 await host.shutdown()
 
         fastapi_kwargs.setdefault("title", "agenthost")
-        super().__init__(lifespan=lifespan, **fastapi_kwargs)
-        self.router.routes.extend(host.routes())
+        super().__init__(lifespan=host_lifespan, **fastapi_kwargs)
+        self._schemas = mount_host(self, host)
         self.add_middleware(BodyLimitMiddleware, limit=host.config.host.max_body_bytes)
+        self.add_exception_handler(Refused, refused_handler)  # type: ignore[arg-type]
         self.add_exception_handler(HTTPProblem, _problem_handler)  # type: ignore[arg-type]
         self.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
         self.add_exception_handler(Exception, _crash_handler)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document plus the frontends' request/response schemas and the host's
+        security schemes."""
+        if self.openapi_schema:
+            return self.openapi_schema
+        schema = super().openapi()
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {}).update(self._schemas.schemas)
+        schemes = self.host.auth.security_schemes()
+        if schemes:
+            components.setdefault("securitySchemes", {}).update(schemes)
+        self.openapi_schema = schema
+        return schema
 
     def agent(
         self,
@@ -106,7 +135,7 @@ class AgentApp(FastAPI):
 
 
 async def _problem_handler(request: Request, exc: HTTPProblem) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
 async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:

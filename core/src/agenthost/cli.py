@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .config import Config, check_config, load_config, parse_config, split_listen
+from .config import Config, load_config, parse_config, split_listen
 from .errors import AgentHostError, ConfigError
 from .plugins import Plugins
 
@@ -119,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
                 agent=agent, messages=[Message.text(args.message)], session_id=args.session
             )
             run = await host.runs.start(run_input)
-            async with host.runs.subscribe(run.run_id) as sub:
+            async with host.runs.follow(run) as sub:
                 async for batch in sub:
                     for event in batch:
                         _print_event(event)
@@ -228,25 +228,10 @@ def _describe_component(component: Any) -> dict[str, Any]:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .plugins import load_object
+    from .check import check_file
 
     path = args.config or DEFAULT_CONFIG
-    try:
-        config = load_config(path)
-        plugins = Plugins()
-        problems = check_config(config, plugins)
-        problems += [f"plugin {n!r} failed to load: {why}" for n, why in plugins.failed.items()]
-    except ConfigError as exc:
-        problems = exc.problems
-    else:
-        for name, agent in config.agents.items():
-            try:
-                load_object(agent.target)
-            except Exception as exc:
-                problems.append(
-                    f"{path}: agents.{name}.target: cannot import "
-                    f"{agent.target!r}: {type(exc).__name__}: {exc}"
-                )
+    problems = check_file(path, Plugins())
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)

@@ -45,12 +45,46 @@ def _no_inline_secret(value: Any) -> Any:
     return value
 
 
+class ApiKeyRef(EnvRef):
+    """An API key read from the environment, and the principal it authenticates.
+
+    ``{ env = "KEY_ALICE", principal = "alice" }``; without ``principal`` the key is its own
+    principal, ``key:<env name>`` (the form of older configs).
+    """
+
+    principal: str | None = Field(default=None, min_length=1)
+    name: str = ""
+    scopes: list[str] = Field(default_factory=list)
+
+    @property
+    def principal_id(self) -> str:
+        return self.principal or f"key:{self.env}"
+
+
+class QuotaSection(_Section):
+    """``[quotas]``: limits per principal; exceeding one answers 429 naming it."""
+
+    max_concurrent_runs: int = Field(default=64, ge=1, description="runs running at once")
+    max_queued_runs: int = Field(default=64, ge=0, description="runs waiting for their session")
+    max_sandboxes: int = Field(default=8, ge=1, description="live sandboxes (one per session)")
+    requests_per_minute: int | None = Field(
+        default=None, ge=1, description="requests a minute (token bucket); unset: no limit"
+    )
+
+
 class HostSection(_Section):
     listen: str = DEFAULT_LISTEN
     public_url: str | None = None
     requires: list[str] = Field(default_factory=list)
-    api_keys: list[EnvRef] = Field(default_factory=list)
-    allow_public_without_keys: bool = False
+    api_keys: list[ApiKeyRef] = Field(default_factory=list)
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="serve a non-loopback listener with no authenticator (everyone is one "
+        "anonymous principal)",
+    )
+    allow_public_without_keys: bool = Field(
+        default=False, description="the former name of allow_unauthenticated"
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     session_policy: Literal["reject", "queue"] = "reject"
     cancel_on_disconnect: bool = True
@@ -135,6 +169,10 @@ class Config(_Section):
     frontends: dict[str, dict[str, Any]] | None = None
     sandboxes: dict[str, dict[str, Any]] = Field(default_factory=dict)
     store: dict[str, Any] = Field(default_factory=lambda: {"backend": "memory"})
+    auth: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="authenticators: [auth.NAME] tables of options"
+    )
+    quotas: QuotaSection = Field(default_factory=QuotaSection)
     source: str = Field(default="<defaults>", exclude=True)
 
     def frontend_names(self, plugins: Plugins) -> list[str]:
@@ -144,7 +182,10 @@ class Config(_Section):
         return list(self.frontends)
 
     def sandbox_profiles(self) -> dict[str, dict[str, Any]]:
-        profiles = {"default": {"backend": "local"}}
+        """Every ``[sandboxes.NAME]`` table, plus ``default`` when the config has none of that
+        name: the local backend, ``optional`` (a host whose sandbox cannot start still serves,
+        and ``/readyz`` says ``degraded`` with the reason)."""
+        profiles: dict[str, dict[str, Any]] = {"default": {"backend": "local", "optional": True}}
         profiles.update(self.sandboxes)
         return profiles
 
@@ -182,14 +223,24 @@ def load_config(path: str | Path) -> Config:
 
 
 def validate_options(
-    plugins: Plugins, kind: Kind, name: str, data: dict[str, Any], source: str, key: str
+    plugins: Plugins,
+    kind: Kind,
+    name: str,
+    data: dict[str, Any],
+    source: str,
+    key: str,
+    name_key: str | None = None,
 ) -> tuple[BaseModel | None, list[str]]:
-    """Validate one component's table against its Options model."""
+    """Validate one component's table against its Options model. A component that is not
+    installed is reported at ``name_key`` (the key that names it), else at ``key``."""
     try:
         component = plugins.get(kind, name)
+    except PluginError as exc:
+        return None, [f"{source}: {name_key or key}: {exc}"]
+    try:
         model = component.options_model()
     except PluginError as exc:
-        return None, [f"{source}: {key}: {exc}"]
+        return None, [f"{source}: {name_key or key}: {exc}"]
     if model is None:
         return None, []
     try:
@@ -219,10 +270,15 @@ def check_config(config: Config, plugins: Plugins) -> list[str]:
     for ref in config.host.api_keys:
         if ref.env not in os.environ:
             problems.append(f"{src}: host.api_keys: environment variable {ref.env!r} is not set")
+    for name, table in config.auth.items():
+        problems += validate_options(
+            plugins, "authenticator", name, dict(table), src, f"auth.{name}"
+        )[1]
     for name, agent in config.agents.items():
         if agent.adapter is not None:
             problems += validate_options(
-                plugins, "adapter", agent.adapter, agent.options, src, f"agents.{name}.options"
+                plugins, "adapter", agent.adapter, agent.options, src, f"agents.{name}.options",
+                f"agents.{name}.adapter",
             )[1]
         if agent.sandbox not in config.sandbox_profiles():
             problems.append(f"{src}: agents.{name}.sandbox: no [sandboxes.{agent.sandbox}] section")
@@ -233,11 +289,12 @@ def check_config(config: Config, plugins: Plugins) -> list[str]:
         table = dict(table)
         backend = table.pop("backend", "local")
         problems += validate_options(
-            plugins, "sandbox_backend", backend, table, src, f"sandboxes.{name}"
+            plugins, "sandbox_backend", backend, table, src, f"sandboxes.{name}",
+            f"sandboxes.{name}.backend",
         )[1]
     store = dict(config.store)
     problems += validate_options(
-        plugins, "store", store.pop("backend", "memory"), store, src, "store"
+        plugins, "store", store.pop("backend", "memory"), store, src, "store", "store.backend"
     )[1]
     return problems
 

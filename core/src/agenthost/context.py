@@ -11,7 +11,7 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .events import Message
+from .events import ANONYMOUS, Message, Principal
 
 if TYPE_CHECKING:
     from .sandbox.api import Sandbox
@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 
 
 class RunContext:
-    """Per-run handles: ids, the cancel signal, the session's history and sandbox, ``emit``."""
+    """Per-run handles: ids, the cancel signal, the session's history and sandbox, ``emit``.
+
+    ``session_id`` is the owner-scoped session key: key any framework state on it (two
+    principals' sessions of the same name never share it). ``principal`` owns the run.
+    """
 
     def __init__(
         self,
@@ -32,10 +36,12 @@ class RunContext:
         sandbox: Callable[[], Awaitable[Sandbox]],
         options: dict[str, Any] | None = None,
         store: Store | None = None,
+        principal: Principal = ANONYMOUS,
     ) -> None:
         self.run_id = run_id
         self.agent = agent
         self.session_id = session_id
+        self.principal = principal
         self.cancelled = asyncio.Event()
         self.options = options or {}
         self.store = store  # the host's store: adapters ask it where to keep framework state

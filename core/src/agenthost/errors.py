@@ -6,6 +6,8 @@ AgentHostError
 ├── UnknownAgent           (no agent of that name)
 ├── UnknownRun             (no run of that id)
 ├── SessionBusy            (a run is already active on the session and the policy rejects)
+├── QuotaExceeded          (a principal's limit: concurrent runs, queued runs, sandboxes)
+├── StoreUnavailable       (the store failed while a run was registered; nothing was kept)
 └── SandboxError           (defined in agenthost.sandbox)
 """
 
@@ -48,3 +50,23 @@ class SessionBusy(AgentHostError):
             f"session {session_id!r} already has an active run ({run_id}); "
             "wait for it to finish, cancel it, or use another session"
         )
+
+
+class QuotaExceeded(AgentHostError):
+    """A per-principal limit (``[quotas] <limit>``) is reached: HTTP 429."""
+
+    def __init__(self, limit: str, value: int, principal: str):
+        self.limit = limit
+        self.value = value
+        self.principal = principal
+        super().__init__(
+            f"quota exceeded: {limit} = {value} for principal {principal!r} "
+            f"(raise [quotas] {limit}, or wait for your earlier work to finish)"
+        )
+
+
+class StoreUnavailable(AgentHostError):
+    """The store failed while a run was being registered: HTTP 503; the session stays free."""
+
+    def __init__(self, detail: str):
+        super().__init__(f"the store failed, the run was not started: {detail}")

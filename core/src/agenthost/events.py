@@ -102,6 +102,8 @@ class Message(_Model):
     id: str = Field(default_factory=lambda: new_id("m"))
     role: Role = "user"
     parts: list[Part] = Field(default_factory=list)
+    # Who spoke, in a multi-agent run (a team member, a workflow step); None: the agent itself.
+    name: str | None = None
 
     @classmethod
     def text(cls, text: str, role: Role = "user") -> Message:
@@ -113,12 +115,57 @@ class Message(_Model):
         return "".join(p.text for p in self.parts if isinstance(p, TextPart))
 
 
+ANONYMOUS_ID = "anonymous"
+
+
+class Principal(_Model):
+    """An authenticated identity, resolved once per request by the host's auth layer.
+
+    ``id`` owns every record the request creates (runs, sessions, sandboxes, tasks,
+    responses); ``scopes`` grant extras (``admin``); ``claims`` are the raw token claims.
+    With no authenticator configured every request is the ``anonymous`` principal.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str = ""
+    scopes: frozenset[str] = frozenset()
+    claims: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.scopes
+
+    def key(self, name: str) -> str:
+        """``name`` (a session id, say) made unique to this principal.
+
+        The anonymous principal's keys are the names themselves (a host without auth has one
+        tenant); another principal's are prefixed with its percent-encoded id, so no choice
+        of names by two principals can collide.
+        """
+        if self.id == ANONYMOUS_ID:
+            return name
+        return f"{urllib.parse.quote(self.id, safe='')}/{name}"
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+ANONYMOUS = Principal(id=ANONYMOUS_ID, name="anonymous")
+
+
 class RunInput(_Model):
-    """What one run is asked to do: the new messages of one turn of a session."""
+    """What one run is asked to do: the new messages of one turn of a session.
+
+    ``principal`` is set by the host from the request's credentials, never from its body;
+    ``user_id`` is metadata a client may send (it grants nothing).
+    """
 
     agent: str = ""
     messages: list[Message] = Field(default_factory=list)
     session_id: str | None = None
+    principal: Principal = ANONYMOUS
     user_id: str | None = None
     instructions: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -281,6 +328,7 @@ def is_terminal(event: _Event) -> bool:
 
 
 __all__ = [
+    "ANONYMOUS",
     "TERMINAL_TYPES",
     "Artifact",
     "DataPart",
@@ -291,6 +339,7 @@ __all__ = [
     "MessageCompleted",
     "MessageDelta",
     "Part",
+    "Principal",
     "ReasoningDelta",
     "Role",
     "RunCancelled",

@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from .events import Principal
 from .http import HTTPProblem
 from .options import NoOptions
+from .requests import principal_of
 
 if TYPE_CHECKING:
     from .host import Host
@@ -35,14 +38,29 @@ class Frontend:
         self.enabled_versions = versions or self.versions
 
     def routes(self) -> list[BaseRoute]:
+        """The routes to mount. The host puts its gate (authentication, rate limit) on every
+        one, except those ``public_path`` names or marked ``public``."""
         return []
 
+    def public_path(self, path: str) -> bool:
+        """True for a path anyone may read without credentials (an agent card, say)."""
+        return False
+
+    def problem_response(self, request: Request, problem: HTTPProblem) -> Response:
+        """The response for a request the gate refused (401, 403, 429), in this protocol's
+        error shape; the default is the OpenAI-style JSON error."""
+        return JSONResponse(problem.body(), status_code=problem.status, headers=problem.headers)
+
+    def principal(self, request: Request) -> Principal:
+        """The principal the host's gate admitted the request as (see ``principal_of``)."""
+        return principal_of(request)
+
     def authorize(self, request: Request) -> None:
-        """Raise a 401 HTTPProblem unless the request bears a configured API key (or none are)."""
+        """Raise a 401 HTTPProblem unless the host's gate admitted the request."""
         if not self.host.authorized(request):
             raise HTTPProblem(
                 401,
-                "missing or invalid API key; send it as 'Authorization: Bearer <key>'",
+                "this request did not pass the host's authentication",
                 type="invalid_request_error",
                 code="invalid_api_key",
             )

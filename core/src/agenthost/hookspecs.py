@@ -36,6 +36,12 @@ def register_stores(register: Any) -> None:
 
 
 @hookspec
+def register_authenticators(register: Any) -> None:
+    """Register authenticators (``agenthost.auth.Authenticator``): ``register(name, target)``;
+    a config turns one on with an ``[auth.NAME]`` table of its options."""
+
+
+@hookspec
 def register_commands(commands: Any) -> None:
     """Add CLI commands: ``commands.add(name, help, configure, handler)``."""
 

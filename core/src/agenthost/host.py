@@ -6,7 +6,7 @@ module:attr``, and ``AgentApp`` all build a ``Config`` and hand it here.
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import inspect
 import logging
 import sys
@@ -18,10 +18,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from .adapter import Adapter
+from .auth import ApiKeyAuthenticator, Auth, Authenticator
 from .config import Config, check_config, is_loopback, validate_options
 from .errors import ConfigError, PluginError
+from .events import Principal
 from .frontend import Frontend
+from .gate import Gate
 from .plugins import Plugins, load_object
+from .requests import PRINCIPAL_KEY
 from .runs import AgentEntry, RunPolicy, RunRegistry
 from .sandbox.manager import SandboxManager
 from .store import Store
@@ -38,13 +42,24 @@ class Host:
         problems = check_config(self.config, self.plugins)
         if problems:
             raise ConfigError(problems)
-        self.api_keys = [ref.resolve().get_secret_value() for ref in self.config.host.api_keys]
+        self.auth = self._build_auth()
+        self.gate = Gate(
+            self.auth,
+            allow_unauthenticated=(
+                self.config.host.allow_unauthenticated or self.config.host.allow_public_without_keys
+            ),
+            frontends_named=self.config.frontends is not None,
+            requests_per_minute=self.config.quotas.requests_per_minute,
+            source=self.config.source,
+        )
         self.store = self._build_store()
         self.agents: dict[str, AgentEntry] = {}
         self.sandboxes = SandboxManager(
             self.config.sandbox_profiles(), self.plugins,
             max_sandboxes=self.config.host.max_sandboxes,
         )
+        quotas = self.config.quotas
+        self.sandboxes.max_per_principal = quotas.max_sandboxes
         h = self.config.host
         policy = RunPolicy(
             session_policy=h.session_policy,
@@ -53,8 +68,16 @@ class Host:
             run_ttl_seconds=h.run_ttl_seconds,
             max_finished_runs=h.max_finished_runs,
             stream_coalesce_seconds=h.stream_coalesce_ms / 1000,
+            max_concurrent_runs=quotas.max_concurrent_runs,
+            max_queued_runs=quotas.max_queued_runs,
         )
-        self.runs = RunRegistry(self.agents, self.store, policy, self.sandboxes.for_session)
+        self.runs = RunRegistry(
+            self.agents,
+            self.store,
+            policy,
+            self.sandboxes.for_session,
+            self.sandboxes.release_session,
+        )
         for name, section in self.config.agents.items():
             try:
                 target = load_object(section.target)
@@ -75,6 +98,25 @@ class Host:
         self.ready = False
 
     # -- composition ---------------------------------------------------------------------
+
+    def _build_auth(self) -> Auth:
+        keys = [
+            (
+                ref.resolve().get_secret_value(),
+                Principal(id=ref.principal_id, name=ref.name, scopes=frozenset(ref.scopes)),
+            )
+            for ref in self.config.host.api_keys
+        ]
+        authenticators: list[Authenticator] = [ApiKeyAuthenticator(keys)] if keys else []
+        for name, table in self.config.auth.items():
+            options, problems = validate_options(
+                self.plugins, "authenticator", name, dict(table), self.config.source, f"auth.{name}"
+            )
+            if problems:
+                raise ConfigError(problems)
+            cls = self.plugins.get("authenticator", name).load()
+            authenticators.append(cls(options))
+        return Auth(authenticators)
 
     def _build_store(self) -> Store:
         table = dict(self.config.store)
@@ -136,8 +178,9 @@ class Host:
                 raise ConfigError(problems)
         if not description:
             description = (inspect.getdoc(target) or "").strip().split("\n\n")[0]
-            if description == inspect.getdoc(type(target)):
-                description = ""
+            class_doc = (inspect.getdoc(type(target)) or "").strip().split("\n\n")[0]
+            if description == class_doc:
+                description = ""  # the framework class's docstring says nothing of this agent
         entry = AgentEntry(
             name=name,
             adapter=cls(target, options or cls.Options(), name=name, description=description),
@@ -146,13 +189,28 @@ class Host:
         self.agents[name] = entry
         return entry
 
+    async def forget_session(self, session_id: str, principal: Principal) -> None:
+        """Delete ``principal``'s session: stop its runs, drop their records and events, its
+        history and its sandboxes."""
+        key = principal.key(session_id)
+        await self.runs.forget_session(key)
+        await self.store.delete_session(key)
+        for profile in self.config.sandbox_profiles():
+            await self.sandboxes.release_session(profile, key)
+
     # -- HTTP ----------------------------------------------------------------------------
 
-    def routes(self) -> list[BaseRoute]:
-        routes: list[BaseRoute] = [
+    def public_routes(self) -> list[BaseRoute]:
+        """The host's own routes, open to anyone: liveness and readiness."""
+        return [
             Route("/healthz", self._healthz, methods=["GET"]),
             Route("/readyz", self._readyz, methods=["GET"]),
         ]
+
+    def routes(self) -> list[BaseRoute]:
+        """Every route as the frontends declare them (``mount.mount_host`` puts the gate on
+        them; serve them only through it)."""
+        routes = self.public_routes()
         for frontend in self.frontends:
             routes.extend(frontend.routes())
         return routes
@@ -161,18 +219,51 @@ class Host:
         return JSONResponse({"status": "ok"})
 
     async def _readyz(self, request: Request) -> JSONResponse:
-        body = {"status": "ready" if self.ready else "starting", "agents": sorted(self.agents)}
-        return JSONResponse(body, status_code=200 if self.ready else 503)
+        body = await self.readiness()
+        ok = body["status"] in ("ready", "degraded")
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    async def readiness(self) -> dict[str, Any]:
+        """What ``/readyz`` answers: ``ready``; ``degraded`` (an ``optional`` sandbox profile
+        cannot start); or ``starting`` / ``not ready`` (503) with every reason. Sandbox
+        profiles no agent names read ``unused`` and are not started; docs/health.md."""
+        reasons: list[str] = []
+        try:  # a real read, bounded: a store that hangs or fails is not ready
+            async with asyncio.timeout(5):
+                await self.store.get("agenthost.readyz", "probe")
+            store = {"backend": self.store.name, "status": "ready"}
+        except Exception as exc:
+            store = {"backend": self.store.name, "status": "failed", "reason": repr(exc)}
+            reasons.append(f"store ({self.store.name}): {exc!r}")
+        fatal = bool(reasons)
+        profiles = await self.sandboxes.readiness(e.sandbox for e in self.agents.values())
+        for name, profile in profiles.items():
+            if profile["status"] in ("failed", "starting"):
+                fatal = fatal or not profile["optional"]
+                optional = " (optional)" if profile["optional"] else ""
+                reasons.append(f"sandbox profile {name!r}{optional}: {profile.get('reason')}")
+        listener = "serving" if self.ready else "starting"
+        frontends = {f.name: {"status": listener, **f.describe()} for f in self.frontends}
+        status = "not ready" if fatal else "degraded" if reasons else "ready"
+        if not self.ready:
+            status, reasons = "starting", ["the host has not finished starting", *reasons]
+        return {
+            "status": status,
+            "reasons": reasons,
+            "agents": sorted(self.agents),
+            "store": store,
+            "sandboxes": profiles,
+            "frontends": frontends,
+        }
+
+    @property
+    def api_keys(self) -> bool:
+        """True when requests must authenticate (kept for frontends that ask)."""
+        return self.auth.enabled
 
     def authorized(self, request: Request) -> bool:
-        """True when no API keys are configured or the request bears one as a Bearer token."""
-        if not self.api_keys:
-            return True
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return False
-        return any(hmac.compare_digest(token.strip(), key) for key in self.api_keys)
+        """True when the gate admitted the request (it was served through the host's mount)."""
+        return PRINCIPAL_KEY in request.scope
 
     def public_url(self, request: Request | None = None) -> str:
         """The base URL clients should use: configured, else from the request, else listen."""
@@ -184,18 +275,10 @@ class Host:
         return f"http://{h.host}:{h.port}"
 
     def check_listen(self, host: str) -> None:
-        """Refuse a public listen address with no API keys unless explicitly allowed."""
-        if is_loopback(host):
-            if not self.api_keys:
-                log.info("no API keys configured: listening on loopback (%s) only", host)
-            return
-        if not self.api_keys and not self.config.host.allow_public_without_keys:
-            raise ConfigError(
-                [
-                    f"{self.config.source}: host.listen: refusing to listen on {host} with no "
-                    "API keys; configure host.api_keys or set host.allow_public_without_keys = true"
-                ]
-            )
+        """Refuse a public listen address with no authenticator unless explicitly allowed."""
+        self.gate.check_listener(host)
+        if is_loopback(host) and not self.auth.enabled:
+            log.info("no authenticator configured: listening on loopback (%s) only", host)
 
     # -- lifecycle -----------------------------------------------------------------------
 

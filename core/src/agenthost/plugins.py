@@ -23,17 +23,19 @@ import pluggy
 from pydantic import BaseModel
 
 from . import hookspecs
+from .distributions import install_hint
 from .errors import PluginError
 
 log = logging.getLogger("agenthost.plugins")
 
-Kind = Literal["adapter", "frontend", "sandbox_backend", "store"]
-KINDS: tuple[Kind, ...] = ("adapter", "frontend", "sandbox_backend", "store")
+Kind = Literal["adapter", "frontend", "sandbox_backend", "store", "authenticator"]
+KINDS: tuple[Kind, ...] = ("adapter", "frontend", "sandbox_backend", "store", "authenticator")
 _HOOK_FOR_KIND = {
     "adapter": "register_adapters",
     "frontend": "register_frontends",
     "sandbox_backend": "register_sandbox_backends",
     "store": "register_stores",
+    "authenticator": "register_authenticators",
 }
 BUILTIN_PLUGINS = (
     "agenthost.builtin.plugin",
@@ -191,7 +193,7 @@ class Plugins:
             label = kind.replace("_", " ")
             raise PluginError(
                 f"no {label} named {name!r} is installed (installed: {known}); "
-                f"install the plugin that provides it, e.g. `pip install agenthost-{name}`"
+                + install_hint(kind, name)
             ) from None
 
     def names(self, kind: Kind) -> list[str]:

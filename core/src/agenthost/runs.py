@@ -20,13 +20,15 @@ from pydantic import TypeAdapter
 
 from .adapter import Adapter
 from .context import RunContext, current_run
-from .errors import SessionBusy, UnknownAgent, UnknownRun
+from .errors import QuotaExceeded, SessionBusy, StoreUnavailable, UnknownAgent, UnknownRun
 from .events import (
+    ANONYMOUS,
     Event,
     InputRequired,
     Message,
     MessageCompleted,
     MessageDelta,
+    Principal,
     RunCancelled,
     RunCompleted,
     RunFailed,
@@ -51,6 +53,8 @@ class RunPolicy:
     run_ttl_seconds: float = 600.0
     max_finished_runs: int = 10_000
     stream_coalesce_seconds: float = 0.0
+    max_concurrent_runs: int = 64  # per principal
+    max_queued_runs: int = 64  # per principal
 
 
 class Run:
@@ -75,6 +79,14 @@ class Run:
         self._usage: Usage | None = None
         self._cancel_reason: str | None = None
         self._persisted = False
+        self.queued = False
+        # A run with no session of the client's: its sandbox goes when it ends.
+        self.ephemeral = False
+
+    @property
+    def session_key(self) -> str:
+        """The owner-scoped session key (history, sandbox, framework memory)."""
+        return self.input.principal.key(self.record.session_id)
 
     @property
     def run_id(self) -> str:
@@ -97,7 +109,10 @@ class Run:
     def finished(cls, record: RunRecord, packed: bytes) -> Run:
         """A finished run rebuilt from its packed form (see ``RunRegistry``)."""
         run_input = RunInput(
-            agent=record.agent, messages=record.input, session_id=record.session_id
+            agent=record.agent,
+            messages=record.input,
+            session_id=record.session_id,
+            principal=Principal(id=record.owner),
         )
         run = cls(record, run_input, detached=True)
         run._packed = packed
@@ -231,7 +246,9 @@ class AgentEntry:
     sandbox: str = "default"
 
 
-SandboxProvider = Callable[[str, str], Awaitable[Any]]  # (profile, session_id) -> Sandbox
+# (profile, session key, principal) -> Sandbox
+SandboxProvider = Callable[[str, str, Principal], Awaitable[Any]]
+SandboxReleaser = Callable[[str, str], Awaitable[None]]  # (profile, session key)
 
 
 class RunRegistry:
@@ -243,48 +260,59 @@ class RunRegistry:
         store: Store,
         policy: RunPolicy | None = None,
         sandbox_provider: SandboxProvider | None = None,
+        sandbox_releaser: SandboxReleaser | None = None,
     ):
         self.agents = agents
         self.store = store
         self.policy = policy or RunPolicy()
         self.sandbox_provider = sandbox_provider
+        self.sandbox_releaser = sandbox_releaser
+        self._running_by_owner: dict[str, int] = {}
+        self._queued_by_owner: dict[str, int] = {}
         self._runs: dict[str, Run] = {}  # live runs, and finished ones still being read
         # Finished runs nobody reads: (record JSON, events JSON). Bytes are invisible to the
         # garbage collector; ~100 tracked objects a kept run, times thousands of kept runs,
         # made full collections stall the server for hundreds of milliseconds.
         self._packed: dict[str, tuple[bytes, bytes]] = {}
         self._finished: OrderedDict[str, float] = OrderedDict()
-        self._session_tail: dict[str, str] = {}  # session id -> its latest run id
+        self._session_tail: dict[str, str] = {}  # session key -> its latest run id
+        self._by_session: dict[str, set[str]] = {}  # session key -> its runs held here
 
-    # -- lookup --------------------------------------------------------------------------
+    # -- lookup (every lookup by id is scoped to a principal: another's reads as unknown) --
 
-    def get(self, run_id: str) -> Run | None:
-        """The live (or recently finished) run, with its events; None when gone."""
+    def get(self, run_id: str, principal: Principal = ANONYMOUS) -> Run | None:
+        """``principal``'s live (or recently finished) run, with its events; None when gone."""
         run = self._runs.get(run_id)
         if run is None and run_id in self._packed:
             record_json, events_json = self._packed[run_id]
             run = Run.finished(RunRecord.model_validate_json(record_json), events_json)
+        if run is None or run.record.owner != principal.id:
+            return None
         return run
 
-    async def record(self, run_id: str) -> RunRecord:
-        """The run's record, from memory or the store; raises UnknownRun."""
+    async def record(self, run_id: str, principal: Principal = ANONYMOUS) -> RunRecord:
+        """``principal``'s run record, from memory or the store; raises UnknownRun."""
         run = self._runs.get(run_id)
         if run is not None:
-            return run.record
-        if run_id in self._packed:
-            return RunRecord.model_validate_json(self._packed[run_id][0])
-        record = await self.store.get_run(run_id)
-        if record is None:
+            record = run.record
+        elif run_id in self._packed:
+            record = RunRecord.model_validate_json(self._packed[run_id][0])
+        else:
+            stored = await self.store.get_run(run_id)
+            if stored is None:
+                raise UnknownRun(run_id)
+            record = stored
+        if record.owner != principal.id:
             raise UnknownRun(run_id)
         return record
 
     def active(self) -> list[Run]:
         return [r for r in self._runs.values() if not r.done]
 
-    def session_run(self, session_id: str) -> Run | None:
-        """The latest run of a session still held in memory."""
-        run_id = self._session_tail.get(session_id)
-        return self.get(run_id) if run_id is not None else None
+    def session_run(self, session_id: str, principal: Principal = ANONYMOUS) -> Run | None:
+        """The latest run of ``principal``'s session still held in memory."""
+        run_id = self._session_tail.get(principal.key(session_id))
+        return self.get(run_id, principal) if run_id is not None else None
 
     # -- start ---------------------------------------------------------------------------
 
@@ -299,46 +327,86 @@ class RunRegistry:
         """Start a run of ``input.agent``; returns at once with the run under way.
 
         ``detached`` runs belong to no client connection (background work): a client going
-        away never cancels them. Raises UnknownAgent, or SessionBusy under the reject policy.
+        away never cancels them. The run belongs to ``input.principal``. Raises UnknownAgent,
+        SessionBusy under the reject policy, or QuotaExceeded.
         """
         entry = self.agents.get(input.agent)
         if entry is None:
             raise UnknownAgent(input.agent, sorted(self.agents))
+        principal = input.principal
+        ephemeral = input.session_id is None
         session_id = input.session_id or new_id("s")
+        session_key = principal.key(session_id)
         input = input.model_copy(update={"session_id": session_id})
-        previous = self._runs.get(self._session_tail.get(session_id, ""))
+        previous = self._runs.get(self._session_tail.get(session_key, ""))
         if previous is not None and previous.done:
             previous = None
         if previous is not None and self.policy.session_policy == "reject":
             raise SessionBusy(session_id, previous.run_id)
+        self._check_quota(principal, queued=previous is not None)
         record = RunRecord(
             run_id=run_id or new_id("r"),
             agent=entry.name,
             session_id=session_id,
+            owner=principal.id,
             status="queued" if previous else "running",
             input=input.messages,
             metadata=metadata or {},
         )
         run = Run(record, input, detached=detached)
+        run.ephemeral = ephemeral
         run.ctx = RunContext(
             run_id=record.run_id,
             agent=entry.name,
-            session_id=session_id,
+            session_id=session_key,
+            principal=principal,
             emit=run.append,
-            history=lambda: self.store.get_messages(session_id),
-            sandbox=lambda: self._sandbox_for(entry, session_id),
+            history=lambda: self.store.get_messages(session_key),
+            sandbox=lambda: self._sandbox_for(entry, session_key, principal),
             store=self.store,
         )
         self._runs[record.run_id] = run
-        self._session_tail[session_id] = record.run_id
-        await self.store.save_run(record)
+        self._session_tail[session_key] = record.run_id
+        self._by_session.setdefault(session_key, set()).add(record.run_id)
+        self._count(run, +1)
+        try:
+            await self.store.save_run(record)
+        except Exception as exc:
+            # Roll the registration back: the session stays free for the next run.
+            self._count(run, -1)
+            del self._runs[record.run_id]
+            self._unindex(session_key, record.run_id)
+            if previous is not None:
+                self._session_tail[session_key] = previous.run_id
+            else:
+                self._session_tail.pop(session_key, None)
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
         run.task = asyncio.create_task(self._drive(run, entry, previous), name=record.run_id)
         return run
 
-    async def _sandbox_for(self, entry: AgentEntry, session_id: str) -> Any:
+    def _check_quota(self, principal: Principal, *, queued: bool) -> None:
+        if queued:
+            if self._queued_by_owner.get(principal.id, 0) >= self.policy.max_queued_runs:
+                raise QuotaExceeded("max_queued_runs", self.policy.max_queued_runs, principal.id)
+        elif self._running_by_owner.get(principal.id, 0) >= self.policy.max_concurrent_runs:
+            raise QuotaExceeded(
+                "max_concurrent_runs", self.policy.max_concurrent_runs, principal.id
+            )
+
+    def _count(self, run: Run, delta: int) -> None:
+        """Keep the per-principal running/queued counts the quotas read."""
+        counts = self._queued_by_owner if run.record.status == "queued" else self._running_by_owner
+        owner = run.record.owner
+        value = counts.get(owner, 0) + delta
+        if value > 0:
+            counts[owner] = value
+        else:
+            counts.pop(owner, None)
+
+    async def _sandbox_for(self, entry: AgentEntry, session_key: str, principal: Principal) -> Any:
         if self.sandbox_provider is None:
             raise RuntimeError("this host has no sandbox layer configured")
-        return await self.sandbox_provider(entry.sandbox, session_id)
+        return await self.sandbox_provider(entry.sandbox, session_key, principal)
 
     async def _drive(self, run: Run, entry: AgentEntry, previous: Run | None) -> None:
         ctx = run.ctx
@@ -347,7 +415,9 @@ class RunRegistry:
         try:
             if previous is not None:
                 await previous.wait()
+                self._count(run, -1)
                 run.record.status = "running"
+                self._count(run, +1)
             run.append(RunStarted(agent=entry.name, session_id=run.record.session_id))
             default_message = "m_" + run.run_id[2:]
             input_required = False
@@ -377,10 +447,21 @@ class RunRegistry:
                 self._finish(run, RunFailed(code="internal_error", message="run ended abnormally"))
             await self._persist(run)
             self._pack(run)
+            if run.ephemeral:
+                await self._release_sandbox(run, entry)
+
+    async def _release_sandbox(self, run: Run, entry: AgentEntry) -> None:
+        if self.sandbox_releaser is None:
+            return
+        try:
+            await self.sandbox_releaser(entry.sandbox, run.session_key)
+        except Exception:
+            log.exception("could not release the sandbox of run %s", run.run_id)
 
     def _finish(self, run: Run, terminal: Any, *, input_required: bool = False) -> None:
         if run.done:
             return
+        self._count(run, -1)
         if isinstance(terminal, RunCompleted):
             run.complete_open_messages()
             if not terminal.output:
@@ -421,7 +502,7 @@ class RunRegistry:
         record = run.record
         try:
             if record.status in ("completed", "input_required"):
-                await self.store.append_messages(record.session_id, record.input + record.output)
+                await self.store.append_messages(run.session_key, record.input + record.output)
             await self.store.save_run(record)
         except Exception:
             log.exception("could not store run %s", record.run_id)
@@ -452,37 +533,83 @@ class RunRegistry:
             raise ValueError(f"run {run_id!r} is still active")
         self._runs.pop(run_id, None)
         record_json = self._packed.pop(run_id, (b"", b""))[0]
-        session_id = (
-            run.record.session_id
+        record = (
+            run.record
             if run is not None
-            else (RunRecord.model_validate_json(record_json).session_id if record_json else None)
+            else (RunRecord.model_validate_json(record_json) if record_json else None)
         )
-        if session_id is not None and self._session_tail.get(session_id) == run_id:
-            del self._session_tail[session_id]
+        if record is not None:
+            session_key = record.session_key
+            if self._session_tail.get(session_key) == run_id:
+                del self._session_tail[session_key]
+            self._unindex(session_key, run_id)
         self._finished.pop(run_id, None)
+
+    def _unindex(self, session_key: str, run_id: str) -> None:
+        runs = self._by_session.get(session_key)
+        if runs is not None:
+            runs.discard(run_id)
+            if not runs:
+                del self._by_session[session_key]
+
+    async def forget_session(self, session_key: str) -> None:
+        """Stop the session's runs and drop them from memory (deleting a session)."""
+        run_ids = list(self._by_session.get(session_key, ()))
+        for run_id in run_ids:
+            run = self._runs.get(run_id)
+            if run is not None and not run.done:
+                await self.stop(run, "session deleted")
+        for run_id in run_ids:
+            run = self._runs.get(run_id)
+            if run is not None:
+                run.subscribers = 0  # readers still attached see the end they already have
+            self._runs.pop(run_id, None)
+            self.forget(run_id)
+        self._session_tail.pop(session_key, None)
 
     # -- consume and cancel --------------------------------------------------------------
 
     def subscribe(
-        self, run_id: str, after: int = -1, *, coalesce: float | None = None
+        self,
+        run_id: str,
+        after: int = -1,
+        *,
+        principal: Principal = ANONYMOUS,
+        coalesce: float | None = None,
     ) -> Subscription:
-        """Follow a run's events after ``seq``; ``coalesce`` defaults to the host policy."""
-        run = self.get(run_id)
+        """Follow ``principal``'s run's events after ``seq`` (raises UnknownRun)."""
+        run = self.get(run_id, principal)
         if run is None:
             raise UnknownRun(run_id)
+        return self.follow(run, after, coalesce=coalesce)
+
+    def follow(self, run: Run, after: int = -1, *, coalesce: float | None = None) -> Subscription:
+        """Follow a run the caller holds (it started it, or looked it up scoped) after ``seq``;
+        ``coalesce`` defaults to the host policy."""
         if coalesce is None:
             coalesce = self.policy.stream_coalesce_seconds
         return Subscription(self, run, after, coalesce)
 
     def _on_abandoned(self, run: Run) -> None:
         if not run.detached and self.policy.cancel_on_disconnect:
-            asyncio.get_running_loop().create_task(self.cancel(run.run_id, "client disconnected"))
+            asyncio.get_running_loop().create_task(self.stop(run, "client disconnected"))
 
-    async def cancel(self, run_id: str, reason: str = "cancelled by request") -> RunRecord:
-        """Stop the run's work and end it with ``run.cancelled`` within the grace period."""
+    async def cancel(
+        self,
+        run_id: str,
+        reason: str = "cancelled by request",
+        *,
+        principal: Principal = ANONYMOUS,
+    ) -> RunRecord:
+        """Stop ``principal``'s run and end it with ``run.cancelled`` within the grace period."""
         run = self._runs.get(run_id)
-        if run is None:
-            return await self.record(run_id)  # raises UnknownRun when unknown
+        if run is None or run.record.owner != principal.id:
+            return await self.record(run_id, principal)  # raises UnknownRun when unknown
+        return await self.stop(run, reason)
+
+    async def stop(self, run: Run, reason: str = "cancelled") -> RunRecord:
+        """Cancel a run the caller holds (see ``cancel``)."""
+        run_id = run.run_id
         if run.done:
             return run.record
         run._cancel_reason = reason
@@ -501,7 +628,7 @@ class RunRegistry:
     async def close(self) -> None:
         """Cancel every active run (host shutdown)."""
         await asyncio.gather(
-            *(self.cancel(r.run_id, "host shutting down") for r in self.active()),
+            *(self.stop(r, "host shutting down") for r in self.active()),
             return_exceptions=True,
         )
 

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 PING_SECONDS = 15.0
@@ -30,8 +31,11 @@ def sse_frame(data: str, *, event: str | None = None, id: str | int | None = Non
     return f"{head}data: {data}\n\n".encode()
 
 
-class EventStream:
+class EventStream(Response):
     """Stream pre-encoded SSE frames (a batch of frames may come as one chunk).
+
+    A ``Response`` so that routers (FastAPI's included) pass it through as it is; it sends
+    itself and uses none of ``Response``'s body machinery.
 
     When the client disconnects, the iteration of ``frames`` is cancelled (so an ``async with``
     subscription inside it exits early, which is how a run learns its client went away).
@@ -48,7 +52,8 @@ class EventStream:
         self.frames = frames
         self.status_code = status_code
         self.ping_seconds = ping_seconds
-        self.headers = [
+        self.background = None
+        self.raw_headers = [
             (b"content-type", b"text/event-stream; charset=utf-8"),
             (b"cache-control", b"no-store"),
             (b"x-accel-buffering", b"no"),  # tell nginx-like proxies not to buffer
@@ -87,7 +92,11 @@ class EventStream:
             # a client that is already gone still cancels its run (via aclose below).
             first = await anext(self.frames, b"")
             await send(
-                {"type": "http.response.start", "status": self.status_code, "headers": self.headers}
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
             )
             started = True
             if first:

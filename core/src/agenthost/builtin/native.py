@@ -7,6 +7,9 @@
     GET  /runs/{run_id}               status and result
     GET  /runs/{run_id}/events        SSE: replay after ?after=SEQ (or Last-Event-ID), then follow
     POST /runs/{run_id}/cancel        cancel
+    DELETE /sessions/{session_id}     forget a session: history, stored runs, sandbox
+
+Every id is the caller's: another principal's run or session reads as unknown (404).
 
 Paths stay clear of /v1/* (OpenAI) and A2A's.
 """
@@ -19,14 +22,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
+from ..adapter import AgentInfo
 from ..errors import SessionBusy, UnknownAgent, UnknownRun
-from ..events import Message, RunInput
+from ..events import Event, Message, RunInput
 from ..frontend import Frontend
 from ..http import HTTPProblem, read_json, unless_disconnected, validation_problem
+from ..problems import START_ERRORS, http_problem
+from ..routing import Endpoint
 from ..runs import Run, Subscription
 from ..sse import sse_frame, sse_response
+from ..store import RunRecord
 
 
 class StartRunBody(BaseModel):
@@ -35,7 +42,9 @@ class StartRunBody(BaseModel):
     messages: list[Message] | None = None
     input: str | None = Field(default=None, description="shorthand for one user text message")
     session_id: str | None = None
-    user_id: str | None = None
+    user_id: str | None = Field(
+        default=None, description="kept as metadata; the run belongs to the authenticated caller"
+    )
     instructions: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     stream: bool = True
@@ -53,18 +62,41 @@ async def _drain(sub: Subscription) -> None:
         pass
 
 
+class AgentList(BaseModel):
+    agents: list[AgentInfo]
+
+
+class JsonRun(BaseModel):
+    """A run's record and every event (``"stream": false``)."""
+
+    run: RunRecord
+    events: list[Event]
+
+
 class NativeFrontend(Frontend):
     name = "native"
     versions = ("1",)
 
     def routes(self) -> list[BaseRoute]:
+        tags = ["native"]
         return [
-            Route("/agents", self.list_agents, methods=["GET"]),
-            Route("/agents/{name}", self.get_agent, methods=["GET"]),
-            Route("/agents/{name}/runs", self.start_run, methods=["POST"]),
-            Route("/runs/{run_id}", self.get_run, methods=["GET"]),
-            Route("/runs/{run_id}/events", self.run_events, methods=["GET"]),
-            Route("/runs/{run_id}/cancel", self.cancel_run, methods=["POST"]),
+            Endpoint("/agents", self.list_agents, methods=["GET"], tags=tags,
+                     summary="List the agents", response=AgentList),
+            Endpoint("/agents/{name}", self.get_agent, methods=["GET"], tags=tags,
+                     summary="Describe one agent", response=AgentInfo),
+            Endpoint("/agents/{name}/runs", self.start_run, methods=["POST"], tags=tags,
+                     summary="Start a run (SSE of its events; JSON with stream: false; "
+                     "202 with background: true)",
+                     body=StartRunBody, response=JsonRun, streams=True),
+            Endpoint("/runs/{run_id}", self.get_run, methods=["GET"], tags=tags,
+                     summary="A run's status and result", response=RunRecord),
+            Endpoint("/runs/{run_id}/events", self.run_events, methods=["GET"], tags=tags,
+                     summary="Replay a run's events after a seq, then follow (SSE)",
+                     streams=True, query=[("after", "replay events with a greater seq")]),
+            Endpoint("/runs/{run_id}/cancel", self.cancel_run, methods=["POST"], tags=tags,
+                     summary="Cancel a run", response=RunRecord),
+            Endpoint("/sessions/{session_id}", self.delete_session, methods=["DELETE"],
+                     tags=tags, summary="Forget a session: its history, stored runs, sandbox"),
         ]
 
     def _agent_info(self, name: str) -> dict[str, Any]:
@@ -101,19 +133,20 @@ class NativeFrontend(Frontend):
             agent=name,
             messages=messages,
             session_id=body.session_id,
+            principal=self.principal(request),
             user_id=body.user_id,
             instructions=body.instructions,
             metadata=body.metadata,
         )
         try:
             run = await self.host.runs.start(run_input, detached=body.background)
-        except SessionBusy as exc:
-            raise HTTPProblem(409, str(exc), code="session_busy") from None
+        except START_ERRORS as exc:
+            raise http_problem(exc) from None
         if body.background:
             return JSONResponse(run.record.model_dump(mode="json"), status_code=202)
         if not body.stream:
             # Waiting counts as a subscription: a client that hangs up cancels its run.
-            async with self.host.runs.subscribe(run.run_id) as sub:
+            async with self.host.runs.follow(run) as sub:
                 finished, _ = await unless_disconnected(request, _drain(sub))
             if not finished:
                 return Response(status_code=499)  # nobody is listening any more
@@ -123,14 +156,16 @@ class NativeFrontend(Frontend):
         return sse_response(self._frames(run, -1), headers={"X-Run-Id": run.run_id})
 
     async def _frames(self, run: Run, after: int) -> AsyncIterator[bytes]:
-        async with self.host.runs.subscribe(run.run_id, after) as sub:
+        async with self.host.runs.follow(run, after) as sub:
             async for batch in sub:
                 yield b"".join(sse_frame(e.model_dump_json(), id=e.seq) for e in batch)
 
     async def get_run(self, request: Request) -> JSONResponse:
         self.authorize(request)
         try:
-            record = await self.host.runs.record(request.path_params["run_id"])
+            record = await self.host.runs.record(
+                request.path_params["run_id"], self.principal(request)
+            )
         except UnknownRun as exc:
             raise HTTPProblem(404, str(exc), code="unknown_run") from None
         return JSONResponse(record.model_dump(mode="json"))
@@ -148,9 +183,10 @@ class NativeFrontend(Frontend):
                 param="after",
                 code="invalid_param",
             ) from None
-        run = self.host.runs.get(run_id)
+        principal = self.principal(request)
+        run = self.host.runs.get(run_id, principal)
         if run is None:
-            await self._known_or_404(run_id)
+            await self._known_or_404(run_id, request)
             raise HTTPProblem(
                 410,
                 f"the events of run {run_id!r} are no longer kept; "
@@ -159,16 +195,27 @@ class NativeFrontend(Frontend):
             )
         return sse_response(self._frames(run, after), headers={"X-Run-Id": run_id})
 
-    async def _known_or_404(self, run_id: str) -> None:
+    async def _known_or_404(self, run_id: str, request: Request) -> None:
         try:
-            await self.host.runs.record(run_id)
+            await self.host.runs.record(run_id, self.principal(request))
         except UnknownRun as exc:
             raise HTTPProblem(404, str(exc), code="unknown_run") from None
 
     async def cancel_run(self, request: Request) -> JSONResponse:
         self.authorize(request)
         try:
-            record = await self.host.runs.cancel(request.path_params["run_id"])
+            record = await self.host.runs.cancel(
+                request.path_params["run_id"], principal=self.principal(request)
+            )
         except UnknownRun as exc:
             raise HTTPProblem(404, str(exc), code="unknown_run") from None
         return JSONResponse(record.model_dump(mode="json"))
+
+    async def delete_session(self, request: Request) -> Response:
+        self.authorize(request)
+        session_id = request.path_params["session_id"]
+        try:
+            await self.host.forget_session(session_id, self.principal(request))
+        except SessionBusy as exc:
+            raise HTTPProblem(409, str(exc), code="session_busy") from None
+        return Response(status_code=204)

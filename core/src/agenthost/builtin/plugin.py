@@ -1,4 +1,5 @@
-"""Registers core's own components: the ``python`` adapter, the ``native`` frontend, stores."""
+"""Registers core's own components: the ``python`` adapter, the ``native`` frontend, stores,
+the ``jwt`` authenticator."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ def register_frontends(register: Any) -> None:
 def register_stores(register: Any) -> None:
     register("memory", "agenthost.store.memory:MemoryStore")
     register("sqlite", "agenthost.store.sqlite:SqliteStore")
+
+
+@hookimpl
+def register_authenticators(register: Any) -> None:
+    register("jwt", "agenthost.jwt_auth:JwtAuthenticator")

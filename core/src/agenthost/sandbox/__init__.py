@@ -14,6 +14,7 @@ from .errors import (
     SandboxClosed,
     SandboxError,
     SandboxFileError,
+    SandboxQuotaError,
     SandboxStartError,
     SandboxTimeout,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "SandboxError",
     "SandboxFileError",
     "SandboxOptions",
+    "SandboxQuotaError",
     "SandboxSpec",
     "SandboxStartError",
     "SandboxTimeout",

@@ -70,3 +70,16 @@ class SandboxFileError(SandboxError):
 class PathOutsideWorkdir(SandboxFileError):
     def __init__(self, message: str):
         super().__init__("PathOutsideWorkdir", message)
+
+
+class SandboxQuotaError(SandboxError):
+    """A principal holds ``[quotas] max_sandboxes`` live session sandboxes already."""
+
+    def __init__(self, principal: str, limit: int):
+        self.principal = principal
+        self.limit = limit
+        super().__init__(
+            f"quota exceeded: max_sandboxes = {limit} live sandboxes for principal {principal!r}; "
+            "end idle sessions (DELETE /sessions/{id}), retry later, or raise [quotas] "
+            "max_sandboxes"
+        )

@@ -23,10 +23,16 @@ from pydantic import ValidationError
 
 from ..config import _format_errors
 from ..errors import ConfigError
-from ..events import new_id
+from ..events import Principal, new_id
 from .api import Sandbox
 from .backend import SandboxBackend, SandboxSpec
-from .errors import SandboxCapacityError, SandboxClosed, SandboxError, SandboxStartError
+from .errors import (
+    SandboxCapacityError,
+    SandboxClosed,
+    SandboxError,
+    SandboxQuotaError,
+    SandboxStartError,
+)
 from .options import SandboxOptions
 from .protocol import Connection, ProtocolBroken
 
@@ -68,6 +74,8 @@ class SandboxManager:
         self._plugins = plugins
         self._profiles: dict[str, _Profile] = {}
         self._sessions: dict[tuple[str, str], Sandbox] = {}
+        self._owners: dict[tuple[str, str], str] = {}  # session sandbox -> principal id
+        self.max_per_principal: int | None = None  # [quotas] max_sandboxes
         self._creating: dict[tuple[str, str], asyncio.Future[Sandbox]] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._closed = False
@@ -164,8 +172,14 @@ class SandboxManager:
 
     # -- sessions ----------------------------------------------------------------------------
 
-    async def for_session(self, profile: str, session_id: str) -> Sandbox:
-        """The session's sandbox in ``profile``: created on first use, then kept."""
+    async def for_session(
+        self, profile: str, session_id: str, principal: Principal | None = None
+    ) -> Sandbox:
+        """The session's sandbox in ``profile``: created on first use, then kept.
+
+        ``session_id`` is the owner-scoped session key; ``principal`` (its owner) is held to
+        ``max_per_principal`` live session sandboxes.
+        """
         if self._closed:
             raise SandboxClosed("the sandbox manager is closed")
         key = (profile, session_id)
@@ -176,19 +190,33 @@ class SandboxManager:
         pending = self._creating.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
+        owner = principal.id if principal is not None else None
+        if owner is not None and self.max_per_principal is not None:
+            held = sum(1 for o in self._owners.values() if o == owner)
+            if held >= self.max_per_principal:
+                raise SandboxQuotaError(owner, self.max_per_principal)
         future: asyncio.Future[Sandbox] = asyncio.get_running_loop().create_future()
         self._creating[key] = future
+        if owner is not None:
+            self._owners[key] = owner  # counted while it is being created too
         try:
             sandbox = await self.create(profile)
             self._sessions[key] = sandbox
             future.set_result(sandbox)
             return sandbox
         except BaseException as exc:
+            self._owners.pop(key, None)
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning when nobody waits
             raise
         finally:
             del self._creating[key]
+
+    async def release_session(self, profile: str, session_id: str) -> None:
+        """Close the session's sandbox in ``profile`` now, if it has one (a one-off run's)."""
+        sandbox = self._sessions.get((profile, session_id))
+        if sandbox is not None:
+            await sandbox.close()
 
     async def create(self, profile: str = "default") -> Sandbox:
         """A new sandbox of ``profile`` owned by the caller (close it when done)."""
@@ -221,6 +249,7 @@ class SandboxManager:
         for key, value in list(self._sessions.items()):
             if value is sandbox:
                 del self._sessions[key]
+                self._owners.pop(key, None)
 
     # -- executors: spawn, pool, release ------------------------------------------------------
 

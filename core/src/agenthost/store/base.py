@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..events import Message, Usage
+from ..events import Message, Principal, Usage
 from ..options import NoOptions
 
 RunStatus = Literal["queued", "running", "completed", "failed", "cancelled", "input_required"]
@@ -23,6 +23,7 @@ class RunRecord(BaseModel):
     run_id: str
     agent: str
     session_id: str
+    owner: str = "anonymous"  # the id of the principal that started it
     status: RunStatus = "queued"
     created_at: float = Field(default_factory=time.time)
     finished_at: float | None = None
@@ -32,12 +33,19 @@ class RunRecord(BaseModel):
     error: dict[str, str] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
+    @property
+    def session_key(self) -> str:
+        """The owner-scoped key of its session (what history and sandboxes are kept under)."""
+        return Principal(id=self.owner).key(self.session_id)
+
 
 class Store(ABC):
     """Persistence for sessions, runs and frontend records (A2A tasks, stored responses).
 
     The keyed space (``put``/``get``/``delete``/``scan``) holds JSON-able dicts under a
-    namespace a frontend chooses, so a frontend needs no schema of its own.
+    namespace a frontend chooses, so a frontend needs no schema of its own. Session ids given
+    to a store are owner-scoped keys (``Principal.key``); frontends scope their namespaces
+    with ``owned_namespace``.
     """
 
     name: ClassVar[str]
@@ -64,13 +72,21 @@ class Store(ABC):
     async def get_messages(self, session_id: str) -> list[Message]: ...
 
     @abstractmethod
-    async def delete_session(self, session_id: str) -> None: ...
+    async def delete_messages(self, session_id: str, message_ids: set[str]) -> None:
+        """Remove these messages from the session's history (a deleted response's turn)."""
+
+    @abstractmethod
+    async def delete_session(self, session_id: str) -> None:
+        """Forget the session: its history and the records of its runs."""
 
     @abstractmethod
     async def save_run(self, record: RunRecord) -> None: ...
 
     @abstractmethod
     async def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    @abstractmethod
+    async def delete_run(self, run_id: str) -> None: ...
 
     @abstractmethod
     async def put(self, namespace: str, key: str, value: dict[str, Any]) -> None: ...
@@ -86,3 +102,9 @@ class Store(ABC):
         self, namespace: str, *, after: str | None = None, limit: int = 100
     ) -> list[tuple[str, dict[str, Any]]]:
         """Entries of a namespace in insertion order, after the key ``after``."""
+
+
+def owned_namespace(namespace: str, principal: Principal) -> str:
+    """``namespace`` of the keyed space as seen by ``principal``: records a frontend keeps
+    there (tasks, responses) are the principal's alone; scans list only its own."""
+    return principal.key(namespace)

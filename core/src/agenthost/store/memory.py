@@ -44,6 +44,7 @@ class MemoryStore(Store):
         self.limits = options or MemoryOptions()
         self._sessions: OrderedDict[str, list[bytes]] = OrderedDict()
         self._runs: OrderedDict[str, bytes] = OrderedDict()
+        self._session_runs: OrderedDict[str, set[str]] = OrderedDict()  # session -> run ids
         self._spaces: dict[str, OrderedDict[str, bytes]] = {}
 
     async def append_messages(self, session_id: str, messages: list[Message]) -> None:
@@ -54,11 +55,30 @@ class MemoryStore(Store):
     async def get_messages(self, session_id: str) -> list[Message]:
         return [Message.model_validate_json(m) for m in self._sessions.get(session_id, [])]
 
+    async def delete_messages(self, session_id: str, message_ids: set[str]) -> None:
+        history = self._sessions.get(session_id)
+        if history is not None:
+            kept = [m for m in history if Message.model_validate_json(m).id not in message_ids]
+            self._sessions[session_id] = kept
+
     async def delete_session(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
+        for run_id in self._session_runs.pop(session_id, ()):
+            self._runs.pop(run_id, None)
 
     async def save_run(self, record: RunRecord) -> None:
         _put(self._runs, record.run_id, record.model_dump_json().encode(), self.limits.max_runs)
+        runs = self._session_runs.get(record.session_key, set())
+        runs.add(record.run_id)
+        if len(runs) > 64:  # runs the LRU has dropped leave their ids behind: prune them
+            runs.intersection_update(self._runs)
+        _put(self._session_runs, record.session_key, runs, self.limits.max_runs)
+
+    async def delete_run(self, run_id: str) -> None:
+        data = self._runs.pop(run_id, None)
+        if data is not None:
+            key = RunRecord.model_validate_json(data).session_key
+            self._session_runs.get(key, set()).discard(run_id)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         data = self._runs.get(run_id)

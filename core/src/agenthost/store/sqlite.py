@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_session ON messages (session_id, id);
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, session_id TEXT, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_session ON runs (session_id);
 CREATE TABLE IF NOT EXISTS kv (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL, key TEXT NOT NULL,
     body TEXT NOT NULL, UNIQUE (namespace, key));
@@ -89,15 +90,29 @@ class SqliteStore(Store):
         )
         return [Message.model_validate_json(r[0]) for r in rows]
 
+    async def delete_messages(self, session_id: str, message_ids: set[str]) -> None:
+        rows = await self._call(
+            self._exec, "SELECT id, body FROM messages WHERE session_id=?", (session_id,)
+        )
+        doomed = [(row_id,) for row_id, body in rows
+                  if Message.model_validate_json(body).id in message_ids]
+        if doomed:
+            await self._call(self._many, "DELETE FROM messages WHERE id=?", doomed)
+
     async def delete_session(self, session_id: str) -> None:
         await self._call(self._exec, "DELETE FROM messages WHERE session_id=?", (session_id,))
+        await self._call(self._exec, "DELETE FROM runs WHERE session_id=?", (session_id,))
 
     async def save_run(self, record: RunRecord) -> None:
+        # The session column holds the owner-scoped key: delete_session finds the runs by it.
         await self._call(
             self._exec,
             "INSERT OR REPLACE INTO runs (run_id, session_id, body) VALUES (?, ?, ?)",
-            (record.run_id, record.session_id, record.model_dump_json()),
+            (record.run_id, record.session_key, record.model_dump_json()),
         )
+
+    async def delete_run(self, run_id: str) -> None:
+        await self._call(self._exec, "DELETE FROM runs WHERE run_id=?", (run_id,))
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         rows = await self._call(self._exec, "SELECT body FROM runs WHERE run_id=?", (run_id,))

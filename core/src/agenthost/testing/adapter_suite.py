@@ -100,7 +100,7 @@ class KitHost:
 
     async def collect(self, run: Run) -> RunResult:
         events: list[Any] = []
-        async with self.host.runs.subscribe(run.run_id) as sub:
+        async with self.host.runs.follow(run) as sub:
             async for batch in sub:
                 events.extend(batch)
         check_invariants(events)
@@ -295,7 +295,7 @@ class AdapterSuite:
                 reader = asyncio.create_task(kit.collect(run))
                 await state.started.wait()
                 asked = time.monotonic()
-                await kit.host.runs.cancel(run.run_id)
+                await kit.host.runs.stop(run, "cancelled by request")
                 took = time.monotonic() - asked
                 result = await reader
                 assert result.terminal.type == "run.cancelled", result.describe()

@@ -95,7 +95,7 @@ class RunExecutor(AgentExecutor):
             self._live.pop(task_id, None)
             if not run.done:
                 # The producer was cancelled (CancelTask, shutdown): the run must stop too.
-                await asyncio.shield(self.host.runs.cancel(run.run_id, "A2A task cancelled"))
+                await asyncio.shield(self.host.runs.stop(run, "A2A task cancelled"))
 
     async def _start(self, context: RequestContext, task_id: str, context_id: str) -> Run:
         a2a: dict[str, Any] = {"task_id": task_id, "context_id": context_id}
@@ -128,7 +128,7 @@ class RunExecutor(AgentExecutor):
     async def _relay(self, live: _Live, updater: TaskUpdater, *, deltas: bool) -> None:
         streamed: set[str] = set()
         prompt: Any = None
-        async with self.host.runs.subscribe(live.run.run_id) as sub:
+        async with self.host.runs.follow(live.run) as sub:
             async for batch in sub:
                 for event in merge_deltas(batch) if self.merge_deltas else batch:
                     kind = event.type
@@ -233,7 +233,7 @@ class RunExecutor(AgentExecutor):
         if live is None:
             return
         live.superseded = True
-        await self.host.runs.cancel(live.run.run_id, "superseded by a newer message")
+        await self.host.runs.stop(live.run, "superseded by a newer message")
         grace = self.host.runs.policy.cancel_grace_seconds
         try:
             await asyncio.wait_for(live.relayed.wait(), grace)
@@ -245,7 +245,7 @@ class RunExecutor(AgentExecutor):
         live = self._live.get(context.task_id or "")
         if live is None:
             return  # queued, parked in input-required, or done: the SDK closes it out
-        await self.host.runs.cancel(live.run.run_id, "cancelled by A2A CancelTask")
+        await self.host.runs.stop(live.run, "cancelled by A2A CancelTask")
         # Let the relay enqueue the terminal status before the SDK tears the producer down.
         grace = self.host.runs.policy.cancel_grace_seconds
         try:

@@ -171,6 +171,12 @@ class A2AFrontend(Frontend):
             routes += [Route(path, default, methods=methods) for path, methods in paths]
         return routes
 
+    def public_path(self, path: str) -> bool:
+        # Agent cards are public: they say how to authenticate.
+        return path.endswith(CARD_PATH) and path.count("/") <= self.options.path_prefix.count(
+            "/"
+        ) + 3
+
     def default_agent(self) -> str | None:
         if self.options.default_agent is not None:
             return self.options.default_agent

@@ -19,7 +19,9 @@ from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import GrpcHandler, RequestHandler
 from a2a.types import a2a_pb2_grpc
 from a2a.utils.errors import InvalidParamsError
-from starlette.requests import Request
+
+from agenthost.gate import Gate
+from agenthost.http import HTTPProblem
 
 if TYPE_CHECKING:
     from .endpoint import AgentEndpoint
@@ -94,11 +96,12 @@ class AgentRouter(RequestHandler):
         return await self._endpoint(context).handler.on_get_extended_agent_card(params, context)
 
 
-class _ApiKeys(grpc.aio.ServerInterceptor):
-    """Refuse calls without a configured API key (UNAUTHENTICATED), as the HTTP bindings do."""
+class _Gate(grpc.aio.ServerInterceptor):
+    """Admit each call through the host's gate, as the HTTP bindings are: UNAUTHENTICATED
+    for bad credentials, RESOURCE_EXHAUSTED past the rate limit."""
 
-    def __init__(self, authorized: Callable[[Request], bool]):
-        self.authorized = authorized
+    def __init__(self, gate: Gate):
+        self.gate = gate
 
     async def intercept_service(
         self,
@@ -106,20 +109,29 @@ class _ApiKeys(grpc.aio.ServerInterceptor):
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
-        token = dict(details.invocation_metadata or ()).get("authorization", "")
-        # The host's own check, fed the metadata as the header it stands for.
-        scope = {"type": "http", "headers": [(b"authorization", str(token).encode())]}
-        if handler is None or self.authorized(Request(scope)):
+        if handler is None:
             return handler
-        message = "missing or invalid API key (authorization: Bearer ... metadata)"
+        metadata = {
+            k.lower(): v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)
+        }
+        try:
+            await self.gate.admit(metadata, None)
+            return handler
+        except HTTPProblem as problem:
+            message = problem.message
+            code = (
+                grpc.StatusCode.RESOURCE_EXHAUSTED
+                if problem.status == 429
+                else grpc.StatusCode.UNAUTHENTICATED
+            )
 
         async def refuse(request: Any, context: grpc.aio.ServicerContext) -> None:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+            await context.abort(code, message)
 
         async def refuse_stream(
             request: Any, context: grpc.aio.ServicerContext
         ) -> AsyncIterator[Any]:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+            await context.abort(code, message)
             yield  # pragma: no cover - abort raises
 
         kind = (
@@ -136,8 +148,9 @@ class _ApiKeys(grpc.aio.ServerInterceptor):
 
 async def start_grpc(frontend: A2AFrontend, listen: str) -> tuple[grpc.aio.Server, int]:
     """Start the gRPC server on ``listen`` (``host:port``; port 0 picks one); (server, port)."""
-    interceptors = [_ApiKeys(frontend.host.authorized)] if frontend.host.api_keys else []
-    server = grpc.aio.server(interceptors=interceptors)
+    host_part = listen.rpartition(":")[0].strip("[]")
+    frontend.host.gate.check_listener(host_part)  # no public listener without authentication
+    server = grpc.aio.server(interceptors=[_Gate(frontend.host.gate)])
     router = AgentRouter(frontend)
     if "1.0" in frontend.enabled_versions:
         a2a_pb2_grpc.add_A2AServiceServicer_to_server(GrpcHandler(router), server)

@@ -25,6 +25,7 @@ from agenthost.events import DataPart, FilePart, RunInput, TextPart, Usage
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
 from agenthost.params import PolicyOptions
+from agenthost.problems import START_ERRORS, http_problem
 from agenthost.runs import Run
 from agenthost.sse import sse_frame, sse_response
 from agenthost.versions import pin_field
@@ -235,10 +236,14 @@ class ChatFrontend(Frontend):
         run_input = RunInput(
             agent=body.model,
             messages=messages,
+            principal=self.principal(request),
             user_id=body.safety_identifier or body.user,
             metadata=dict(body.metadata or {}),
         )
-        run = await self.host.runs.start(run_input)
+        try:
+            run = await self.host.runs.start(run_input)
+        except START_ERRORS as exc:
+            raise http_problem(exc) from None
         completion_id = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
         answer = ChatAnswer(
@@ -259,7 +264,7 @@ class ChatFrontend(Frontend):
 
     async def _frames(self, run: Run, answer: ChatAnswer) -> AsyncIterator[bytes]:
         answer.start()
-        async with self.host.runs.subscribe(run.run_id) as sub:
+        async with self.host.runs.follow(run) as sub:
             yield answer.take()
             async for batch in sub:
                 for event in batch:
@@ -270,7 +275,7 @@ class ChatFrontend(Frontend):
 
     async def _drain(self, run: Run, answer: ChatAnswer) -> None:
         # a subscriber, so that a disconnect cancels the run like a dropped stream does
-        async with self.host.runs.subscribe(run.run_id) as sub:
+        async with self.host.runs.follow(run) as sub:
             async for batch in sub:
                 for event in batch:
                     answer.feed(event)

@@ -117,12 +117,15 @@ def parse_messages(raw: list[Any]) -> list[Message]:
                 "tool and function messages are not supported: the agent runs its own tools "
                 "and never asks the client to run one",
             )
-        role = _ROLES.get(role_name or "")
+        role = _ROLES.get(role_name) if isinstance(role_name, str) else None
         if role is None:
             raise invalid(f"{where}.role", f"must be one of {', '.join(_ROLES)}")
         content = item.get("content")
         if content is None and role == "assistant":
-            parts: list[Part] = [TextPart(text=item.get("refusal") or "")]
+            refusal = item.get("refusal")
+            if refusal is not None and not isinstance(refusal, str):
+                raise invalid(f"{where}.refusal", "must be a string")
+            parts: list[Part] = [TextPart(text=refusal or "")]
         elif isinstance(content, str):
             parts = [TextPart(text=content)]
         elif isinstance(content, list):

@@ -26,12 +26,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from agenthost.errors import SessionBusy
-from agenthost.events import RunInput
+from agenthost.events import Principal, RunInput
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
 from agenthost.params import PolicyOptions
+from agenthost.problems import START_ERRORS, http_problem
 from agenthost.runs import Run
 from agenthost.sse import sse_response
+from agenthost.store import owned_namespace
 from agenthost.versions import pin_field
 
 from .items import input_items_page
@@ -109,9 +111,14 @@ class ResponsesFrontend(Frontend):
         if body.model not in self.host.agents:
             raise _no_model(body.model)
         messages = parse_input(body.input)
-        session_id = await self._session(body)
+        principal = self.principal(request)
+        session_id = await self._session(body, principal)
         response_id = "resp_" + uuid.uuid4().hex
         store = body.store is not False
+        if session_id is None and store:
+            # A stored response can be continued (previous_response_id): it starts a session
+            # that keeps its sandbox. An unstored one cannot: its run is one-off.
+            session_id = "s_" + response_id.removeprefix("resp_")
         background = bool(body.background)
         conversation = body.conversation_id
         base = {
@@ -136,6 +143,7 @@ class ResponsesFrontend(Frontend):
             agent=body.model,
             messages=messages,
             session_id=session_id,
+            principal=principal,
             user_id=body.safety_identifier or body.user,
             instructions=body.instructions,
             metadata=dict(body.metadata or {}),
@@ -152,6 +160,8 @@ class ResponsesFrontend(Frontend):
                 param="conversation" if conversation else "previous_response_id",
                 code="conversation_busy",
             ) from None
+        except START_ERRORS as exc:
+            raise http_problem(exc) from None
         if store:
             task = asyncio.get_running_loop().create_task(self._store_when_done(run))
             self._pending.add(task)
@@ -165,14 +175,14 @@ class ResponsesFrontend(Frontend):
             return Response(status_code=499)  # nobody is listening; the run was cancelled
         return JSONResponse(self._view(run).response())
 
-    async def _session(self, body: CreateBody) -> str | None:
+    async def _session(self, body: CreateBody, principal: Principal) -> str | None:
         """The session the new response continues, checking it can continue it."""
         if body.conversation_id is not None:
             return body.conversation_id  # a conversation id is created on first use
         previous = body.previous_response_id
         if previous is None:
             return None
-        found = await self._find(previous)
+        found = await self._find(previous, principal)
         if found is None:
             raise HTTPProblem(
                 404,
@@ -180,11 +190,12 @@ class ResponsesFrontend(Frontend):
                 param="previous_response_id",
                 code="previous_response_not_found",
             )
-        tail = self.host.runs.session_run(found.session_id)
+        tail = self.host.runs.session_run(found.session_id, principal)
         if tail is not None:
             latest: str | None = tail.run_id
         else:
-            latest = (await self.host.store.get(TAILS, found.session_id) or {}).get("response_id")
+            tails = owned_namespace(TAILS, principal)
+            latest = (await self.host.store.get(tails, found.session_id) or {}).get("response_id")
         if latest is not None and latest != previous:
             if tail is not None and not tail.done:
                 raise HTTPProblem(
@@ -226,7 +237,7 @@ class ResponsesFrontend(Frontend):
 
     async def _frames(self, run: Run, after: int) -> AsyncIterator[bytes]:
         view = self._view(run, stream=True, after=after)
-        async with self.host.runs.subscribe(run.run_id) as sub:
+        async with self.host.runs.follow(run) as sub:
             chunk = view.take()
             if chunk:
                 yield chunk
@@ -239,7 +250,7 @@ class ResponsesFrontend(Frontend):
 
     async def _drain(self, run: Run) -> None:
         # a subscriber, so that a disconnect cancels the run like a dropped stream does
-        async with self.host.runs.subscribe(run.run_id) as sub:
+        async with self.host.runs.follow(run) as sub:
             async for _ in sub:
                 pass
 
@@ -255,20 +266,24 @@ class ResponsesFrontend(Frontend):
             "error": run.record.error,
             "input": [m.model_dump(mode="json") for m in run.record.input],
         }
+        principal = run.input.principal
         try:
-            await self.host.store.put(RESPONSES, run.run_id, record)
-            await self.host.store.put(TAILS, run.record.session_id, {"response_id": run.run_id})
+            await self.host.store.put(owned_namespace(RESPONSES, principal), run.run_id, record)
+            await self.host.store.put(
+                owned_namespace(TAILS, principal), run.record.session_id,
+                {"response_id": run.run_id},
+            )
         except Exception:
             log.exception("could not store response %s", run.run_id)
 
-    async def _find(self, response_id: str) -> _Found | None:
-        run = self.host.runs.get(response_id)
+    async def _find(self, response_id: str, principal: Principal) -> _Found | None:
+        run = self.host.runs.get(response_id, principal)
         meta = run.record.metadata.get(RESPONSES) if run is not None else None
         if run is not None and meta is not None:
             if not meta["store"] or meta.get("deleted"):
                 return None
             return _Found(response_id, run.record.session_id, meta["background"], run=run)
-        stored = await self.host.store.get(RESPONSES, response_id)
+        stored = await self.host.store.get(owned_namespace(RESPONSES, principal), response_id)
         if stored is None:
             return None
         return _Found(response_id, stored["session_id"], stored["background"], stored=stored)
@@ -276,7 +291,7 @@ class ResponsesFrontend(Frontend):
     async def _lookup(self, request: Request) -> _Found:
         self.authorize(request)
         response_id = request.path_params["response_id"]
-        found = await self._find(response_id)
+        found = await self._find(response_id, self.principal(request))
         if found is None:
             raise HTTPProblem(
                 404, f"no stored response with id {response_id!r}", code="response_not_found"
@@ -328,10 +343,12 @@ class ResponsesFrontend(Frontend):
         if found.run is not None:
             found.run.record.metadata[RESPONSES]["deleted"] = True
             if not found.run.done:
-                await self.host.runs.cancel(found.id, "response deleted")
+                await self.host.runs.stop(found.run, "response deleted")
             if found.run.subscribers == 0:
                 self.host.runs.forget(found.id)  # its events go too, not only the record
-        await self.host.store.delete(RESPONSES, found.id)
+        await self.host.store.delete(
+            owned_namespace(RESPONSES, self.principal(request)), found.id
+        )
         return JSONResponse({"id": found.id, "object": "response", "deleted": True})
 
     async def cancel(self, request: Request) -> JSONResponse:
@@ -346,7 +363,7 @@ class ResponsesFrontend(Frontend):
         if found.run is None:
             assert found.stored is not None
             return JSONResponse(found.stored["response"])  # already finished: nothing to do
-        await self.host.runs.cancel(found.id, "cancelled by request")
+        await self.host.runs.stop(found.run, "cancelled by request")
         return JSONResponse(self._view(found.run).response())
 
     async def input_items(self, request: Request) -> JSONResponse:
