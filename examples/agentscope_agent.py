@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 
 from agentscope.agent import Agent
-from agentscope.message import Msg
+from agentscope.message import Msg, TextBlock
 from agentscope.tool import Toolkit
 
 from agenthost_agentscope import ScriptedAnswer, ScriptedChatModel, sandbox_tools
@@ -28,11 +28,14 @@ from agenthost_agentscope.testing import user_texts
 def respond(messages: list[Msg]) -> ScriptedAnswer:
     """The scripted model: count the words of the user's message in Python, then report."""
     last = messages[-1]
-    results = (
-        [b for b in last.content if b.type == "tool_result"] if last.role == "assistant" else []
-    )
+    results = last.get_content_blocks("tool_result") if last.role == "assistant" else []
     if results:
-        output = "".join(b.text for b in results[-1].output if b.type == "text")
+        blocks = results[-1].output
+        output = (
+            blocks
+            if isinstance(blocks, str)
+            else "".join(b.text for b in blocks if isinstance(b, TextBlock))
+        )
         if results[-1].state == "error":
             return ScriptedAnswer(f"The sandbox said: {output}")
         return ScriptedAnswer(f"Your message has {output} words.")

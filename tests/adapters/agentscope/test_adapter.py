@@ -245,7 +245,7 @@ async def test_images_and_files_reach_the_model_as_blocks() -> None:
     async with serving(Agent(name="a", system_prompt="s", model=model)) as kit:
         result = await run_message(kit, message, "s1")
     assert result.text == "seen"
-    [asked] = [m for m in model.seen[-1] if "what is this?" in m.get_text_content()]
+    [asked] = [m for m in model.seen[-1] if "what is this?" in (m.get_text_content() or "")]
     blocks = [b for b in asked.content if b.type != "hint"]  # AgentScope adds runtime hints
     assert isinstance(blocks[0], TextBlock) and blocks[0].text == "what is this?"
     assert isinstance(blocks[1], DataBlock) and isinstance(blocks[1].source, Base64Source)
@@ -323,9 +323,8 @@ def test_a_bare_function_in_a_toolkit_is_refused_at_load() -> None:
     def lookup(city: str) -> str:
         return city
 
-    bad = Agent(
-        name="a", system_prompt="s", model=ScriptedChatModel(["x"]), toolkit=Toolkit([lookup])
-    )  # type: ignore[list-item]
+    toolkit = Toolkit([lookup])  # type: ignore[list-item]
+    bad = Agent(name="a", system_prompt="s", model=ScriptedChatModel(["x"]), toolkit=toolkit)
     host = Host(parse_config({"frontends": {}}, "<test>"))
     with pytest.raises(ValueError, match="function_tool"):
         host.add_agent("agent", bad)

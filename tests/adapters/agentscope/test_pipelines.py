@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from agentscope.agent import Agent
@@ -22,7 +23,9 @@ def assign(call_id: str, member: str, prompt: str) -> ScriptedAnswer:
     )
 
 
-def team(leader_turns: list[Any], member_turns: list[Any], tools: list[Any] = ()) -> TeamPipeline:
+def team(
+    leader_turns: list[Any], member_turns: list[Any], tools: Sequence[Any] = ()
+) -> TeamPipeline:
     member = Agent(
         name="weather",
         system_prompt="You know the weather.",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from agentscope.agent import Agent
 from agentscope.message import Base64Source, DataBlock, TextBlock
-from agentscope.permission import PermissionBehavior, PermissionDecision
+from agentscope.permission import PermissionBehavior, PermissionContext, PermissionDecision
 from agentscope.tool import FunctionTool, ToolBase, ToolChunk, Toolkit
 
 from agenthost_agentscope import ScriptedAnswer, ScriptedChatModel, function_tool, sandbox_tools
@@ -39,7 +39,9 @@ async def test_run_python_keeps_the_sessions_namespace_and_reports_errors() -> N
         [python("x = 41", "c1"), "set", python("x + 1", "c2"), "read", python("y", "c3"), "no"]
     )
     [tool] = sandbox_tools(["run_python"])
-    assert (await tool.check_permissions()).behavior == PermissionBehavior.ALLOW
+    assert (
+        await tool.check_permissions({}, PermissionContext())
+    ).behavior == PermissionBehavior.ALLOW
     agent = Agent(name="coder", system_prompt="s", model=model, toolkit=Toolkit([tool]))
     async with serving(agent) as kit:
         await kit.run("set x", "py-1")
@@ -74,16 +76,19 @@ async def test_images_a_tool_returns_become_artifacts() -> None:
 class Deploy(ToolBase):
     """A tool the caller runs (AgentScope's external execution)."""
 
-    name = "deploy"
-    description = "Deploy the service."
-    input_schema: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "properties": {"service": {"type": "string"}},
-        "required": ["service"],
-    }
     is_external_tool = True
     is_concurrency_safe = True
     is_read_only = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = "deploy"
+        self.description = "Deploy the service."
+        self.input_schema = {
+            "type": "object",
+            "properties": {"service": {"type": "string"}},
+            "required": ["service"],
+        }
 
     async def check_permissions(self, *args: Any, **kwargs: Any) -> PermissionDecision:
         return PermissionDecision(behavior=PermissionBehavior.ALLOW, message="ok")

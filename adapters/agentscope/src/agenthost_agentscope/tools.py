@@ -20,7 +20,7 @@ from typing import Any
 
 from agentscope.message import TextBlock, ToolResultState
 from agentscope.permission import PermissionBehavior, PermissionDecision
-from agentscope.tool import FunctionTool, ToolChunk
+from agentscope.tool import FunctionTool, ToolBase, ToolChunk
 
 from agenthost.sandbox.tools import Tool
 from agenthost.sandbox.tools import sandbox_tools as neutral_tools
@@ -51,7 +51,7 @@ def function_tool(fn: Callable[..., Any], *, ask: bool = False, **kwargs: Any) -
     return FunctionTool(func, **kwargs)
 
 
-def sandbox_tools(names: Iterable[str] | None = None) -> list[FunctionTool]:
+def sandbox_tools(names: Iterable[str] | None = None) -> list[ToolBase]:
     """``run_python``, ``run_shell``, ``read_file``, ``write_file``, ``list_files`` (or only
     ``names``) as allowed ``FunctionTool``s bound at call time to the current run's sandbox."""
     tools = neutral_tools()
