@@ -149,8 +149,10 @@ class AgnoAdapter(Adapter):
             component.db = self._shared_db(ctx)
         wants_history = isinstance(component, (Agent, Team)) and self.options.history
         if wants_history and not component.add_history_to_context:  # type: ignore[union-attr]
+            # Switched on here, so Agno's default of 3 runs is not the user's choice either
+            # (Agno sets it when neither runs nor messages are given).
             component.add_history_to_context = True  # type: ignore[union-attr]
-            if component.num_history_runs is None:
+            if getattr(component, "num_history_messages", None) is None:
                 component.num_history_runs = self.options.history_runs
 
     def _shared_db(self, ctx: RunContext) -> Any:
@@ -217,7 +219,7 @@ class AgnoAdapter(Adapter):
             terminal: list[Any] = []
             async with aclosing(stream):
                 async for event in stream:
-                    members.watch(getattr(event, "run_id", None))
+                    members.watch(event)
                     for item in translator.feed(event):
                         if item.type in ("run.failed", "run.cancelled"):
                             terminal.append(item)

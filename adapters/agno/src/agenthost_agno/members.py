@@ -27,13 +27,17 @@ class MemberTasks:
     def __init__(self) -> None:
         self._seen: dict[int, set[asyncio.Task[Any]]] = {}
 
-    def watch(self, run_id: str | None) -> None:
-        """Hold on to the delegate tasks agno has recorded for ``run_id`` so far."""
-        tasks = _DRAIN.get(run_id) if run_id else None
-        if tasks is not None:
-            # agno drops a run's set once it empties and makes a new one on the next
-            # delegation: keep every set seen (a set dies with its tasks: no leak).
-            self._seen.setdefault(id(tasks), tasks)
+    def watch(self, event: Any) -> None:
+        """Hold on to the delegate tasks agno has recorded so far for the event's team run
+        (a member's events name it as their parent)."""
+        if not _DRAIN:
+            return
+        for run_id in (getattr(event, "parent_run_id", None), getattr(event, "run_id", None)):
+            tasks = _DRAIN.get(run_id) if run_id else None
+            if tasks is not None:
+                # agno drops a run's set once it empties and makes a new one on the next
+                # delegation: keep every set seen (a set dies with its tasks: no leak).
+                self._seen.setdefault(id(tasks), tasks)
 
     def cancel(self) -> int:
         """Cancel every member task still running; how many there were."""
