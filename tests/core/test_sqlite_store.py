@@ -1,4 +1,5 @@
-"""With the sqlite store, a restart loses nothing that completed."""
+"""With the sqlite store, a restart loses nothing that completed (the store conformance
+suite runs on sqlite in test_store_suite.py)."""
 
 from pathlib import Path
 
@@ -6,7 +7,6 @@ import httpx
 
 from agenthost import AgentApp
 from agenthost.config import parse_config
-from agenthost.store.sqlite import SqliteOptions, SqliteStore
 from agenthost.testing.server import running_server
 
 from .agents import echo, remembers
@@ -36,18 +36,3 @@ def test_runs_and_sessions_survive_a_restart(tmp_path: Path) -> None:
         text = again["run"]["output"][0]["parts"][0]["text"]
         assert text == "history=2 last=kept across restarts "
 
-
-async def test_keyed_space_scans_in_insertion_order(tmp_path: Path) -> None:
-    store = SqliteStore(SqliteOptions(path=str(tmp_path / "kv.db")))
-    await store.open()
-    try:
-        for key in ["b", "a", "c"]:
-            await store.put("tasks", key, {"k": key})
-        await store.put("tasks", "a", {"k": "a2"})  # an update keeps its place
-        assert [k for k, _ in await store.scan("tasks")] == ["b", "a", "c"]
-        assert await store.scan("tasks", after="b", limit=1) == [("a", {"k": "a2"})]
-        assert await store.delete("tasks", "a") and not await store.delete("tasks", "a")
-        assert await store.get("tasks", "a") is None
-        assert await store.scan("other") == []
-    finally:
-        await store.close()
