@@ -79,7 +79,7 @@ class ApiKeyAuthenticator(Authenticator):
         for known, principal in self._by_digest.items():
             if hmac.compare_digest(digest, known):
                 return principal
-        raise AuthError("invalid API key")
+        return None  # not one of ours: another authenticator may know it
 
 
 def _digest(secret: str) -> bytes:
@@ -109,9 +109,11 @@ class Auth:
                 continue
             if found is not None:
                 return found
-        raise failure or AuthError(
-            "authentication required: send 'Authorization: Bearer <API key or token>'"
-        )
+        if failure is not None:
+            raise failure
+        if bearer_token(headers) is not None:
+            raise AuthError("invalid credentials: the bearer token is no valid API key or token")
+        raise AuthError("authentication required: send 'Authorization: Bearer <API key or token>'")
 
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         """OpenAPI security schemes of the configured authenticators, by name."""

@@ -277,6 +277,7 @@ class RunRegistry:
         self._finished: OrderedDict[str, float] = OrderedDict()
         self._session_tail: dict[str, str] = {}  # session key -> its latest run id
         self._by_session: dict[str, set[str]] = {}  # session key -> its runs held here
+        self.bus = store.run_bus(self)  # shares runs with other replicas (agenthost.bus)
 
     # -- lookup (every lookup by id is scoped to a principal: another's reads as unknown) --
 
@@ -289,6 +290,10 @@ class RunRegistry:
         if run is None or run.record.owner != principal.id:
             return None
         return run
+
+    async def lookup(self, run_id: str, principal: Principal = ANONYMOUS) -> Run | None:
+        """Like ``get``, and also a run another replica holds (through ``bus``)."""
+        return self.get(run_id, principal) or await self.bus.lookup(run_id, principal)
 
     async def record(self, run_id: str, principal: Principal = ANONYMOUS) -> RunRecord:
         """``principal``'s run record, from memory or the store; raises UnknownRun."""
@@ -344,12 +349,18 @@ class RunRegistry:
         if previous is not None and self.policy.session_policy == "reject":
             raise SessionBusy(session_id, previous.run_id)
         self._check_quota(principal, queued=previous is not None)
+        run_id = run_id or new_id("r")
+        holder = None  # the run holding the session on another replica
+        if previous is None and not ephemeral:
+            holder = await self.bus.claim_session(session_key, run_id)
+            if holder is not None and self.policy.session_policy == "reject":
+                raise SessionBusy(session_id, holder)
         record = RunRecord(
-            run_id=run_id or new_id("r"),
+            run_id=run_id,
             agent=entry.name,
             session_id=session_id,
             owner=principal.id,
-            status="queued" if previous else "running",
+            status="queued" if previous or holder else "running",
             input=input.messages,
             metadata=metadata or {},
         )
@@ -376,12 +387,14 @@ class RunRegistry:
             self._count(run, -1)
             del self._runs[record.run_id]
             self._unindex(session_key, record.run_id)
+            await self.bus.release_session(session_key, record.run_id)
             if previous is not None:
                 self._session_tail[session_key] = previous.run_id
             else:
                 self._session_tail.pop(session_key, None)
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
         run.task = asyncio.create_task(self._drive(run, entry, previous), name=record.run_id)
+        self.bus.started(run)
         return run
 
     def _check_quota(self, principal: Principal, *, queued: bool) -> None:
@@ -412,43 +425,52 @@ class RunRegistry:
         ctx = run.ctx
         assert ctx is not None
         current_run.set(ctx)  # the task has its own context copy
+        terminal: Any = None
+        input_required = False
         try:
-            if previous is not None:
-                await previous.wait()
+            if run.record.status == "queued":
+                if previous is not None:
+                    await previous.wait()
+                await self.bus.claim_session(run.session_key, run.run_id, wait=True)
                 self._count(run, -1)
                 run.record.status = "running"
                 self._count(run, +1)
             run.append(RunStarted(agent=entry.name, session_id=run.record.session_id))
             default_message = "m_" + run.run_id[2:]
-            input_required = False
             async for item in entry.adapter.run(run.input, ctx):
                 if isinstance(item, str):
                     item = MessageDelta.model_construct(message_id=default_message, text=item)
                 elif item.type in ("message.delta", "reasoning.delta") and not item.message_id:
                     item.message_id = default_message
                 elif item.type in ("run.completed", "run.failed", "run.cancelled"):
-                    self._finish(run, item)
-                    return
+                    terminal = item
+                    break
                 elif item.type == "run.started":
                     continue
                 input_required = input_required or isinstance(item, InputRequired)
                 run.append(item)
-            if ctx.cancelled.is_set():
-                self._finish(run, RunCancelled(reason=run._cancel_reason or "cancelled"))
-            else:
-                self._finish(run, RunCompleted(), input_required=input_required)
+            if terminal is None:
+                terminal = (
+                    RunCancelled(reason=run._cancel_reason or "cancelled")
+                    if ctx.cancelled.is_set()
+                    else RunCompleted()
+                )
         except asyncio.CancelledError:
-            self._finish(run, RunCancelled(reason=run._cancel_reason or "cancelled"))
+            terminal = RunCancelled(reason=run._cancel_reason or "cancelled")
         except Exception as exc:
             log.debug("run %s failed", run.run_id, exc_info=True)
-            self._finish(run, RunFailed(code=type(exc).__name__, message=str(exc) or repr(exc)))
+            terminal = RunFailed(code=type(exc).__name__, message=str(exc) or repr(exc))
         finally:
-            if not run.done:  # e.g. BaseException
-                self._finish(run, RunFailed(code="internal_error", message="run ended abnormally"))
+            if terminal is None:  # e.g. BaseException
+                terminal = RunFailed(code="internal_error", message="run ended abnormally")
+            elif run.ephemeral and not run.done:
+                # Before the terminal event: a client that saw the run end sees no sandbox left.
+                await self._release_sandbox(run, entry)
+            self._finish(run, terminal, input_required=input_required)
             await self._persist(run)
             self._pack(run)
             if run.ephemeral:
-                await self._release_sandbox(run, entry)
+                await self._release_sandbox(run, entry)  # a forced stop ended it before
 
     async def _release_sandbox(self, run: Run, entry: AgentEntry) -> None:
         if self.sandbox_releaser is None:
@@ -506,6 +528,7 @@ class RunRegistry:
             await self.store.save_run(record)
         except Exception:
             log.exception("could not store run %s", record.run_id)
+        await self.bus.ended(run)
 
     def _remember_finished(self, run: Run) -> None:
         now = time.monotonic()
@@ -604,6 +627,9 @@ class RunRegistry:
         """Stop ``principal``'s run and end it with ``run.cancelled`` within the grace period."""
         run = self._runs.get(run_id)
         if run is None or run.record.owner != principal.id:
+            remote = await self.bus.cancel(run_id, reason, principal)
+            if remote is not None:
+                return remote
             return await self.record(run_id, principal)  # raises UnknownRun when unknown
         return await self.stop(run, reason)
 
@@ -626,11 +652,15 @@ class RunRegistry:
         return run.record
 
     async def close(self) -> None:
-        """Cancel every active run (host shutdown)."""
+        """Cancel every active run and let ended runs finish storing (host shutdown)."""
         await asyncio.gather(
             *(self.stop(r, "host shutting down") for r in self.active()),
             return_exceptions=True,
         )
+        # A run that has ended may still be writing its record: the store closes after this.
+        storing = {r.task for r in self._runs.values() if r.task is not None and not r.task.done()}
+        if storing:
+            await asyncio.wait(storing, timeout=self.policy.cancel_grace_seconds)
 
 
 __all__ = ["AgentEntry", "Run", "RunPolicy", "RunRegistry", "Subscription", "UsageEvent"]
