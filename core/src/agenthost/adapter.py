@@ -64,6 +64,10 @@ class Adapter(ABC):
     async def aclose(self) -> None:
         """Release what the adapter opened (connections, threads); called at host shutdown."""
 
+    async def forget_session(self, session_key: str) -> None:
+        """Delete the framework memory kept for a session (``ctx.session_id`` of its runs);
+        called when a client deletes the session. The default keeps nothing to delete."""
+
     @abstractmethod
     def run(self, input: RunInput, ctx: RunContext) -> AsyncIterator[Event | str]:
         """Run one turn; an async generator of events."""

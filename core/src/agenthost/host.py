@@ -195,6 +195,8 @@ class Host:
         key = principal.key(session_id)
         await self.runs.forget_session(key)
         await self.store.delete_session(key)
+        for entry in self.agents.values():
+            await entry.adapter.forget_session(key)
         for profile in self.config.sandbox_profiles():
             await self.sandboxes.release_session(profile, key)
 
