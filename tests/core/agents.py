@@ -63,3 +63,10 @@ def sync_upper(text: str) -> str:
 
 async def returns_value(input: RunInput) -> str:
     return f"got {input.text}"
+
+
+async def blocks(input: RunInput) -> AsyncIterator[str]:
+    """Says it started, then waits until cancelled (or its process is killed)."""
+    yield "started "
+    await asyncio.Event().wait()
+    yield "never"

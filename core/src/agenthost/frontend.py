@@ -13,6 +13,7 @@ from .events import Principal
 from .http import HTTPProblem
 from .options import NoOptions
 from .requests import principal_of
+from .store import RunRecord
 
 if TYPE_CHECKING:
     from .host import Host
@@ -67,6 +68,11 @@ class Frontend:
 
     async def startup(self) -> None:
         """Called once before serving (open clients, warn about config)."""
+
+    async def reconcile(self, failed: list[RunRecord]) -> None:
+        """At start-up, before ``startup``: runs a previous process left unfinished, now
+        failed ("host stopped during the run"); bring this frontend's records (tasks,
+        background responses) in line with them."""
 
     async def shutdown(self) -> None:
         """Called when the host stops."""

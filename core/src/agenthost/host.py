@@ -286,6 +286,13 @@ class Host:
 
     async def startup(self) -> None:
         await self.store.open()
+        failed = await self.store.fail_unfinished("host stopped during the run")
+        if failed:
+            log.warning(
+                "%d run(s) left unfinished by a previous process marked failed", len(failed)
+            )
+        for frontend in self.frontends:
+            await frontend.reconcile(failed)
         await self.sandboxes.start()
         for frontend in self.frontends:
             await frontend.startup()

@@ -268,6 +268,7 @@ class RunRegistry:
         self.sandbox_provider = sandbox_provider
         self.sandbox_releaser = sandbox_releaser
         self._running_by_owner: dict[str, int] = {}
+        self._background: set[asyncio.Task[Any]] = set()
         self._queued_by_owner: dict[str, int] = {}
         self._runs: dict[str, Run] = {}  # live runs, and finished ones still being read
         # Finished runs nobody reads: (record JSON, events JSON). Bytes are invisible to the
@@ -615,7 +616,19 @@ class RunRegistry:
 
     def _on_abandoned(self, run: Run) -> None:
         if not run.detached and self.policy.cancel_on_disconnect:
-            asyncio.get_running_loop().create_task(self.stop(run, "client disconnected"))
+            self._spawn(self.stop(run, "client disconnected"), f"cancel {run.run_id}")
+
+    def _spawn(self, work: Awaitable[Any], name: str) -> None:
+        """Run ``work`` in the background, held (not garbage-collected) and logged if it fails."""
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %r failed", task.get_name(), exc_info=task.exception())
 
     async def cancel(
         self,

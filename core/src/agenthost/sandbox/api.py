@@ -311,6 +311,18 @@ class Sandbox:
         if conn is not None:
             await self._release(conn)
 
+    async def close_if_idle(self, idle_ttl: float, reason: str) -> bool:
+        """Close the sandbox if it has sat unused for ``idle_ttl`` seconds; True if it did.
+
+        Checked under the call lock: a call that started after the reaper looked is never
+        cut off (it holds the lock, or has just bumped ``last_used``).
+        """
+        async with self._lock:
+            if self.busy or time.monotonic() - self.last_used <= idle_ttl or self.closed:
+                return False
+            await self.close(reason)
+            return True
+
     def info(self) -> dict[str, Any]:
         """Id, profile, backend details (isolation in force), and the executor's hello."""
         conn = self._conn

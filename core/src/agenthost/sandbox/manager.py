@@ -356,7 +356,10 @@ class SandboxManager:
         while True:
             ttls = [p.options.idle_ttl for p in self._profiles.values()] or [60.0]
             await asyncio.sleep(max(0.05, min(30.0, min(ttls) / 4)))
-            await self.reap()
+            try:
+                await self.reap()
+            except Exception:
+                log.exception("sandbox reaper: a pass failed; the next one runs as planned")
 
     async def reap(self) -> int:
         """Close sandboxes idle past their profile's ``idle_ttl``; returns how many."""
@@ -367,10 +370,11 @@ class SandboxManager:
             for sandbox in list(p.sandboxes)
             if not sandbox.busy and now - sandbox.last_used > p.options.idle_ttl
         ]
+        closed = 0
         for sandbox in idle:
             ttl = self._profiles[sandbox.profile].options.idle_ttl
-            await sandbox.close(f"reaped after {ttl:g} s idle")
-        return len(idle)
+            closed += await sandbox.close_if_idle(ttl, f"reaped after {ttl:g} s idle")
+        return closed
 
     async def close(self) -> None:
         """Kill every sandbox and warm executor, then let the backends clean up."""

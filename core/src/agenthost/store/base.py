@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..bus import RunBus
 from ..events import Message, Principal, Usage
 from ..options import NoOptions
 
@@ -65,6 +66,11 @@ class Store(ABC):
         store's; None when this store keeps nothing on disk (then keep it in memory)."""
         return None
 
+    def run_bus(self, registry: Any) -> RunBus:
+        """How ``registry`` (a ``RunRegistry``) shares its runs with other replicas through
+        this store; by default it does not (see ``agenthost.bus``)."""
+        return RunBus()
+
     @abstractmethod
     async def append_messages(self, session_id: str, messages: list[Message]) -> None: ...
 
@@ -87,6 +93,14 @@ class Store(ABC):
 
     @abstractmethod
     async def delete_run(self, run_id: str) -> None: ...
+
+    async def fail_unfinished(self, message: str) -> list[RunRecord]:
+        """Mark the runs a stopped host left queued or running as failed; the records changed.
+
+        Called once at start-up. A store nothing survives in keeps the default (none); a
+        store shared by replicas must leave other live replicas' runs alone.
+        """
+        return []
 
     @abstractmethod
     async def put(self, namespace: str, key: str, value: dict[str, Any]) -> None: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,21 @@ class SqliteStore(Store):
             "INSERT OR REPLACE INTO runs (run_id, session_id, body) VALUES (?, ?, ?)",
             (record.run_id, record.session_key, record.model_dump_json()),
         )
+
+    async def fail_unfinished(self, message: str) -> list[RunRecord]:
+        rows = await self._call(
+            self._exec,
+            "SELECT body FROM runs WHERE json_extract(body, '$.status') IN ('queued', 'running')",
+        )
+        failed = []
+        for (body,) in rows:
+            record = RunRecord.model_validate_json(body)
+            record.status = "failed"
+            record.error = {"code": "host_stopped", "message": message}
+            record.finished_at = time.time()
+            await self.save_run(record)
+            failed.append(record)
+        return failed
 
     async def delete_run(self, run_id: str) -> None:
         await self._call(self._exec, "DELETE FROM runs WHERE run_id=?", (run_id,))
