@@ -55,6 +55,9 @@ async def test_a_team_streams_its_members_and_ends_once() -> None:
     # the member's text streamed as its own message, before the leader's result and answer
     texts = [m.text_content for m in result.terminal.output]
     assert texts == ["Paris is sunny.", "It is sunny."]
+    # each message names who said it: the member, then the leader
+    assert [e.message.name for e in result.of("message.completed")] == ["weather", "lead"]
+    assert [m.name for m in result.terminal.output] == ["weather", "lead"]
     assert result.delta_text == "Paris is sunny.It is sunny."
 
 

@@ -81,6 +81,8 @@ async def test_reasoning_and_text_sent_with_tool_calls_are_not_repeated() -> Non
     assert "".join(e.text for e in result.of("reasoning.delta")) == "Think.Easy."
     assert result.delta_text == "Let me look.It is sunny."  # the ThoughtEvent repeat is dropped
     assert texts(result) == ["Let me look.", "It is sunny."]
+    # A single agent's messages are its own: unnamed (its AgentChat source is "assistant").
+    assert [e.message.name for e in result.of("message.completed")] == [None, None]
     ids = [e.message.id for e in result.of("message.completed")]
     assert len(set(ids)) == 2
     [call] = result.of("tool.call")
@@ -138,6 +140,9 @@ async def test_a_team_streams_each_member_and_ends_with_its_stop_reason() -> Non
         info = kit.host.agents["agent"].adapter.describe()
     assert result.terminal.type == "run.completed", result.describe()
     assert texts(result) == ["A draft.", "Good. APPROVED"]
+    assert [e.message.name for e in result.of("message.completed")] == ["writer", "critic"]
+    # The output messages too; the stop reason is the team's own.
+    assert [m.name for m in result.terminal.output] == ["writer", "critic", None]
     assert len(result.of("message.delta")) >= 3  # streamed, member by member
     assert result.terminal.output[-1].parts[0].data == {
         "stop_reason": "Text 'APPROVED' mentioned"

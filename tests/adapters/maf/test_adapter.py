@@ -64,6 +64,8 @@ async def test_approval_asks_then_the_next_message_approves() -> None:
     assert not result.is_error
     assert second.text == "Done: deleted notes.txt"
     assert not second.of("run.input_required")
+    # A single agent's updates carry its name ("janitor"), but it is the agent itself.
+    assert [e.message.name for e in second.of("message.completed")] == [None]
 
 
 async def test_a_denial_is_an_error_result_and_the_run_goes_on() -> None:
@@ -168,6 +170,7 @@ async def test_a_workflow_streams_each_member_as_its_own_message() -> None:
     completed = [e.message.text_content for e in result.of("message.completed")]
     assert completed == ["Draft: a short poem.", "Reviewed: write a poem"]
     assert result.text == "Draft: a short poem.Reviewed: write a poem"
+    assert [e.message.name for e in result.of("message.completed")] == ["writer", "reviewer"]
     assert [(s.name, s.description) for s in info.skills] == [
         ("writer", "Writes drafts"),
         ("reviewer", "Reviews drafts"),

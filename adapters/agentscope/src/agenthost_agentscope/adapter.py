@@ -151,7 +151,7 @@ class AgentScopeAdapter(Adapter):
             inputs: Any = resume_event(pending.pop(0), last, self.agent_name)
         else:
             inputs = to_msgs(input.messages)
-        translator = StreamTranslator()
+        translator = StreamTranslator(members=not isinstance(session.target, Agent))
         try:
             async with aclosing(session.target.reply_stream(inputs)) as stream:
                 async for item in stream:

@@ -5,7 +5,9 @@ One model call is one assistant message: its text and thinking deltas stream und
 ``ToolCallEndEvent`` (their arguments arrive as JSON fragments), tool results at
 ``ToolResultEndEvent`` (text deltas joined; data deltas become artifacts). Events are keyed by
 ``reply_id``, so the interleaved replies of a pipeline's members stay apart, and a member's
-``ReplyEndEvent`` is not the run's end: the run ends when the stream does.
+``ReplyEndEvent`` is not the run's end: the run ends when the stream does. In a pipeline
+(``members=True``) each completed message is named after the agent whose reply it is (the
+``ReplyStartEvent``'s name, as ``Message.name``); a single agent's messages stay unnamed.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ def call_summary(block: Any) -> dict[str, Any]:
 class StreamTranslator:
     """Turns one run's AgentScope events into neutral events."""
 
-    def __init__(self) -> None:
+    def __init__(self, members: bool = False) -> None:
+        self.members = members  # a pipeline: completed messages carry their speaker's name
         self.speakers: dict[str, str] = {}  # reply id -> agent name
         self.top_reply: str | None = None
         self.top_end: str | None = None  # the first reply's finished_reason, once it ended
@@ -145,7 +148,10 @@ class StreamTranslator:
         if message is None or not message.text:
             return []
         text = "".join(message.text)
-        done = Message(id=message.message_id, role="assistant", parts=[TextPart(text=text)])
+        name = self.speakers.get(reply_id) if self.members else None
+        done = Message(
+            id=message.message_id, role="assistant", parts=[TextPart(text=text)], name=name
+        )
         return [MessageCompleted(message=done)]
 
     def _text(self, e: ev.TextBlockDeltaEvent) -> list[Any]:

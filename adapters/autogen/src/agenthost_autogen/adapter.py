@@ -117,6 +117,7 @@ class AutoGenAdapter(Adapter):
         translator = StreamTranslator(
             user_sources=frozenset({"user", *proxies}),
             report_zero_usage=self.options.zero_usage == "report",
+            team=isinstance(session.obj, Team),
         )
         pump = await self._start(session, input)
         result: TaskResult | None = None

@@ -13,6 +13,8 @@ What AgentChat sends, and what becomes of it (the run is started with
 - ``ToolCallRequestEvent`` / ``ToolCallExecutionEvent`` → ``tool.call`` / ``tool.result``;
 - ``models_usage`` (per model call) → ``usage``, unless it is 0/0: a streaming OpenAI client
   without ``include_usage`` reports zeros, which are unknown, not free.
+- in a team, each completed message is named after the member that said it (its ``source``,
+  as ``Message.name``); a single agent's messages are its own and stay unnamed.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class StreamTranslator:
 
     user_sources: frozenset[str] = frozenset({"user"})
     report_zero_usage: bool = False
+    team: bool = False
+    """A team's run: completed messages carry their member's name."""
     speakers: dict[str, str] = field(default_factory=dict)
     """message id -> the agent that said it (for teams: which member spoke)."""
     completed: list[Message] = field(default_factory=list)
@@ -183,7 +187,8 @@ class StreamTranslator:
             whole = sent  # the message differs from what was streamed: keep what was said
         if not whole:
             return events
-        message = Message(id=message_id, role="assistant", parts=[TextPart(text=whole)])
+        name = current.source if self.team else None
+        message = Message(id=message_id, role="assistant", parts=[TextPart(text=whole)], name=name)
         self.speakers[message_id] = current.source
         self._last_said[current.source] = whole
         self.completed.append(message)

@@ -90,7 +90,7 @@ class MAFAdapter(Adapter):
         errors: list[str] = []
         tool_errors.set(errors)  # this run's task context: the sandbox tools report here
         if self._shared is not None:
-            translator = StreamTranslator(tool_errors=errors)
+            translator = StreamTranslator(tool_errors=errors, members=True)
             updates = self._shared.run(to_maf(input.messages), **self._extra(self._shared.agent))
             async for update in updates:
                 for event in translator.feed(update):
@@ -134,7 +134,8 @@ class MAFAdapter(Adapter):
             if not approved:
                 denied = [p.function_call.call_id or "" for p in saved.pending if p.function_call]
             messages = [MafMessage(role="user", contents=responses)]
-        translator = StreamTranslator(denied, tool_errors=errors)
+        members = isinstance(agent, WorkflowAgent)
+        translator = StreamTranslator(denied, tool_errors=errors, members=members)
         kwargs = self._extra(agent, input.instructions)
         runner: Any = agent  # BaseAgent declares no run(); every concrete agent has one
         stream = runner.run(messages, stream=True, session=saved.session, **kwargs)

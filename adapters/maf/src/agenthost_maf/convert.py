@@ -10,7 +10,9 @@ What needs care:
   (``merge_mode="replace"``): only the growth since the last one is reported, so the host's
   sum is the true total;
 - custom chat clients give no ``message_id``: a new assistant message starts after tool
-  results, after tool calls, and when another member (``author_name``) speaks.
+  results, after tool calls, and when another member (``author_name``) speaks;
+- a workflow's member messages carry the member's ``author_name`` as ``Message.name`` (a
+  single agent's updates carry its own name too, which is left out: it is the agent itself).
 """
 
 from __future__ import annotations
@@ -82,7 +84,13 @@ def approves(message: Message | None) -> bool:
 class StreamTranslator:
     """Turns one run's ``AgentResponseUpdate``s into neutral events."""
 
-    def __init__(self, denied: Iterable[str] = (), tool_errors: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        denied: Iterable[str] = (),
+        tool_errors: list[str] | None = None,
+        members: bool = False,
+    ) -> None:
+        self._members = members  # a workflow: its messages are named after their author
         self._denied = set(denied)  # call ids the user refused: their results are errors
         self._tool_errors = tool_errors if tool_errors is not None else []
         self._message_id: str | None = None
@@ -160,7 +168,8 @@ class StreamTranslator:
         self._message_id, self._text = None, []
         if message_id is None or not text:
             return []
-        message = Message(id=message_id, role="assistant", parts=[TextPart(text=text)])
+        name = self._author if self._members else None
+        message = Message(id=message_id, role="assistant", parts=[TextPart(text=text)], name=name)
         return [MessageCompleted(message=message)]
 
     # -- tools -------------------------------------------------------------------------
