@@ -66,7 +66,7 @@ async def test_usage_is_the_sum_of_the_runs_model_calls() -> None:
     assert len(result.of("usage")) == 2
     usage = result.terminal.usage
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (6, 10, 16)
-    stored = await agent.aget_session(session_id="s1")
+    stored: Any = await agent.aget_session(session_id="s1")
     metrics = stored.runs[-1].metrics  # agno's own RunCompleted.metrics agree
     assert (metrics.input_tokens, metrics.output_tokens) == (6, 10)
 

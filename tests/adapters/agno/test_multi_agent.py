@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from agno.agent import Agent
 from agno.db.in_memory import InMemoryDb
@@ -56,6 +57,12 @@ async def test_a_members_events_are_its_own_and_do_not_end_the_run() -> None:
     assert results["t1"].output == "Looking.Oslo is sunny."  # the member's answer, to the leader
     completed = [e.message.text_content for e in result.of("message.completed")]
     assert completed == ["Delegating.", "Looking.", "Oslo is sunny.", "The crew says sunny."]
+    assert [e.message.name for e in result.of("message.completed")] == [
+        None,
+        "weather",
+        "weather",
+        None,
+    ]
     assert len({e.message.id for e in result.of("message.completed")}) == 4
     assert result.text == "Delegating.Looking.Oslo is sunny.The crew says sunny."
     # leader: 2 model calls, member: 2 model calls; each counted once
@@ -99,7 +106,7 @@ async def test_cancel_stops_a_members_running_tool() -> None:
 def pipeline() -> Workflow:
     writer = Agent(name="writer", model=ScriptedModel(turns=["Draft one."], usage=USAGE))
     editor = Agent(name="editor", model=ScriptedModel(turns=["Edited draft."], usage=USAGE))
-    steps = [
+    steps: list[Any] = [
         Step(name="write", agent=writer, description="writes a draft"),
         Step(name="edit", agent=editor, description="edits it"),
     ]
@@ -113,6 +120,7 @@ async def test_a_workflow_streams_each_step_once() -> None:
     assert result.terminal.type == "run.completed", result.describe()
     completed = [e.message.text_content for e in result.of("message.completed")]
     assert completed == ["Draft one.", "Edited draft."]  # WorkflowCompleted's copy is dropped
+    assert [e.message.name for e in result.of("message.completed")] == ["writer", "editor"]
     assert result.delta_text == "Draft one.Edited draft."
     assert result.terminal.usage.output_tokens == 10
     assert [s.id for s in info.skills] == ["write", "edit"]

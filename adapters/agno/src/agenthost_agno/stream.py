@@ -5,7 +5,7 @@ One translator per run. Agno's shapes it straightens out:
 - Team events are the agent events with a ``Team`` prefix; a workflow wraps its steps' agent
   streams in ``Workflow*``/``Step*`` events. Events of the run the host started (the "top"
   run) end it; every other run id is a member (a team member, a workflow step's agent), whose
-  messages carry its name and whose ``RunCompleted`` ends only its own message.
+  messages carry its name (``Message.name``) and whose ``RunCompleted`` ends only its own message.
 - ``RunContent.content`` is text, ``reasoning_content`` reasoning; a model request's text is one
   message. ``RunCompleted.content`` repeats all the run's text: it is used only when nothing
   was streamed (a model that does not stream, a workflow of plain functions).
@@ -197,11 +197,7 @@ class StreamTranslator:
 
 
 def _assistant(message_id: str, text: str, author: str | None) -> Message:
-    message = Message(id=message_id, role="assistant", parts=[TextPart(text=text)])
-    if author and "metadata" in Message.model_fields:
-        # Which member spoke; needs ``Message.metadata`` in the core's model.
-        setattr(message, "metadata", {"agent": author})  # noqa: B010
-    return message
+    return Message(id=message_id, role="assistant", parts=[TextPart(text=text)], name=author)
 
 
 def _usage(event: Any) -> list[Any]:
