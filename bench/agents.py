@@ -10,11 +10,17 @@ model stream would) but with no delay, so a benchmark measures the runtime, not 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 TOKEN_COUNT = 20
 TOKENS = [f"t{i:02d} " for i in range(TOKEN_COUNT)]
 FULL_TEXT = "".join(TOKENS)  # what a complete answer reads; checked before every load run
+TOOL_RESULT = "sunny"  # what the framework agents' one tool call returns
 
 
 async def tokens20(text: str) -> AsyncIterator[str]:
@@ -22,3 +28,23 @@ async def tokens20(text: str) -> AsyncIterator[str]:
     for token in TOKENS:
         yield token
         await asyncio.sleep(0)
+
+
+def adapter_testing(package: str) -> Any:
+    """``<package>.testing`` (an adapter's scripted model), also where agenthost is absent.
+
+    The workspace imports it as usual; a peer's own venv has the framework but not agenthost,
+    so there the same file is loaded from the adapter's source tree.
+    """
+    try:
+        return importlib.import_module(f"{package}.testing")
+    except ImportError:
+        name = package.removeprefix("agenthost_")
+        path = Path(__file__).resolve().parent.parent / "adapters" / name / "src" / package
+        spec = importlib.util.spec_from_file_location(f"{package}_testing", path / "testing.py")
+        if spec is None or spec.loader is None:
+            raise
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module

@@ -146,26 +146,35 @@ def stop_server(server: Server) -> None:
             server.proc.wait(5)
 
 
-def agenthost_spec(*, quiet: bool, plugins: list[str] | None = None) -> ServerSpec:
+def agenthost_spec(
+    *,
+    quiet: bool,
+    plugins: list[str] | None = None,
+    target: str = AGENT_TARGET,
+    config: str = "",
+) -> ServerSpec:
     """``agenthost serve bench/agents.py:tokens20`` with its default settings.
 
     ``plugins``: the installed plugins to load (``AGENTHOST_LOAD_PLUGINS``; the built-ins,
     i.e. the native frontend and the python adapter, always load); None loads every one.
     ``quiet`` serves it from a config with ``log_level = "warning"`` (no access log, no
-    per-run log line), to compare with a quiet peer.
+    per-run log line), to compare with a quiet peer. ``target``: another agent to serve
+    under the name ``tokens20`` (a framework agent in bench/agents_*.py); ``config``: more
+    TOML for the config file (a ``[store]`` table, say), which is then always used.
     """
     env = {} if plugins is None else {"AGENTHOST_LOAD_PLUGINS": ",".join(plugins)}
 
     def argv(port: int) -> list[str]:
         cli = [sys.executable, "-m", "agenthost.cli", "serve"]
-        if not quiet:
+        if not quiet and not config and target == AGENT_TARGET:
             return [*cli, AGENT_TARGET, "--port", str(port)]
-        config = RESULTS / "agenthost-quiet.toml"
-        config.write_text(
-            f'[host]\nlisten = "127.0.0.1:{port}"\nlog_level = "warning"\n\n'
-            f'[agents.{AGENT_NAME}]\ntarget = "{ROOT / AGENT_TARGET}"\n'
+        path = RESULTS / "agenthost-bench.toml"
+        level = 'log_level = "warning"\n' if quiet else ""
+        path.write_text(
+            f'[host]\nlisten = "127.0.0.1:{port}"\n{level}\n'
+            f'[agents.{AGENT_NAME}]\ntarget = "{ROOT / target}"\n\n{config}'
         )
-        return [*cli, str(config)]
+        return [*cli, str(path)]
 
     return ServerSpec("agenthost", argv, "/readyz", env)
 
@@ -261,6 +270,20 @@ class Target:
     check: Callable[[bytes], None]
     headers: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    ceiling: str = ""
+    """The label of the in-process ceiling (``Ceiling``) this endpoint is set against."""
+
+
+@dataclass
+class Ceiling:
+    """The framework's own ceiling: the agent run in a loop in one process, without HTTP.
+
+    ``argv`` (bench/inprocess.py) runs ``--connections`` runs at a time for ``--duration``
+    seconds and prints one line ``INPROC {json}`` (runs, seconds, rps, p50_ms, p99_ms).
+    """
+
+    label: str
+    argv: list[str]
 
 
 @dataclass
@@ -330,6 +353,19 @@ def run_wrk(
         bad_sample=d["bad_sample"],
         loadavg=loadavg,
     )
+
+
+def run_ceiling(ceiling: Ceiling, args: argparse.Namespace) -> dict[str, float]:
+    cmd = [*ceiling.argv, "--duration", f"{args.duration:g}", "--warmup", f"{args.warmup:g}",
+           "--concurrency", str(args.connections)]  # fmt: skip
+    loadavg = os.getloadavg()[0]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=args.duration + args.warmup + 120, cwd=ROOT
+    )
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("INPROC ")), None)
+    if proc.returncode != 0 or line is None:
+        raise BenchError(f"{ceiling.label} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return {**json.loads(line.removeprefix("INPROC ")), "loadavg": loadavg}
 
 
 def check_sample(server: Server, target: Target) -> None:
@@ -464,6 +500,7 @@ def print_report(
     targets: list[Target],
     comparisons: list[Comparison],
     args: argparse.Namespace,
+    ceilings: dict[str, list[dict[str, float]]] | None = None,
 ) -> None:
     runs = args.runs
     agg = "median of " + str(runs) + " runs" if runs > 1 else "one run"
@@ -504,6 +541,27 @@ def print_report(
         print(f"  req/s ratio {rps:5.2f}x" + _verdict(rps, c.min_rps_ratio, ">="))
         print(f"  p50 ratio   {p50:5.2f}")
         print(f"  p99 ratio   {p99:5.2f} " + _verdict(p99, c.max_p99_ratio, "<="))
+        if len(ours) == len(peer) > 1:  # both measured in every round, one after the other
+            rounds = [o.rps / p.rps for o, p in zip(ours, peer, strict=True)]
+            tails = [o.p99_ms / p.p99_ms for o, p in zip(ours, peer, strict=True)]
+            print(
+                f"  per round   req/s {' '.join(f'{r:.2f}' for r in rounds)} "
+                f"(median {_median(rounds):.2f}); p99 {' '.join(f'{t:.2f}' for t in tails)} "
+                f"(median {_median(tails):.2f})"
+            )
+    for label, rows in (ceilings or {}).items():
+        rate = _median([r["rps"] for r in rows])
+        print(
+            f"\n{label} ({args.connections} at a time, no HTTP): {rate:.0f} runs/s, "
+            f"p50 {_median([r['p50_ms'] for r in rows]):.1f} ms, "
+            f"p99 {_median([r['p99_ms'] for r in rows]):.1f} ms"
+        )
+        for target in [t for t in targets if t.ceiling == label and results.get(t.label)]:
+            served = _median([r.rps for r in results[target.label]])
+            print(
+                f"  {target.label}: {served / rate:.2f} of the ceiling's runs/s; "
+                f"per-run overhead {1000 / served - 1000 / rate:.2f} ms (1/req/s - 1/runs/s)"
+            )
     bad = [(label, r) for label, rows in results.items() for r in rows if not r.ok]
     for label, r in bad:
         print(
@@ -556,11 +614,15 @@ def main(
     argv: list[str] | None = None,
     *,
     peer_framework: str = "text",
+    ceilings: Callable[[argparse.Namespace], list[Ceiling]] | None = None,
+    extras: Callable[[argparse.Namespace], dict[str, Any]] | None = None,
 ) -> int:
     """Run a side-by-side benchmark; ``build(args)`` names its servers, targets, comparisons.
 
     ``peer_framework``: the peer's default path, "text" (its lightest) unless the endpoint
-    only streams on the agentscope path.
+    only streams on the agentscope path. ``ceilings(args)``: in-process runs measured in
+    every round after the servers (bench/inprocess.py). ``extras(args)``: measured once at
+    the end (it prints its own figures); what it returns goes into the results file.
     """
     args = parse_args(description, argv, peer_framework)
     try:
@@ -574,6 +636,8 @@ def main(
     by_name = {s.name: s for s in specs if s.name in needed}
     server_rows: dict[str, list[dict[str, float]]] = {name: [] for name in by_name}
     results: dict[str, list[WrkResult]] = {}
+    inprocess: dict[str, list[dict[str, float]]] = {}
+    loops = ceilings(args) if ceilings else []
     stamp = time.strftime("%Y%m%d-%H%M%S")
     try:
         for round_no in range(1, args.runs + 1):
@@ -586,6 +650,14 @@ def main(
                     )  # fmt: skip
                 results.setdefault(target.label, []).append(result)
                 print(f"[run {round_no}/{args.runs}] {_line(target, result)}", flush=True)
+            for loop in loops:
+                row = run_ceiling(loop, args)
+                inprocess.setdefault(loop.label, []).append(row)
+                print(
+                    f"[run {round_no}/{args.runs}] {loop.label:<54} {row['rps']:8.0f} runs/s "
+                    f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms",
+                    flush=True,
+                )
         for target in targets if args.profile else []:
             if target.server == "agenthost":
                 with fresh_server(by_name[target.server]) as (server, _):
@@ -593,15 +665,19 @@ def main(
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
-    print_report(server_rows, results, targets, comparisons, args)
+    print_report(server_rows, results, targets, comparisons, args, inprocess)
+    extra = extras(args) if extras else {}
     out = RESULTS / f"{Path(sys.argv[0]).stem}-{stamp}.json"
     out.write_text(
         json.dumps(
             {
                 "args": vars(args),
                 "loadavg_end": os.getloadavg(),
+                "cpus": os.cpu_count(),
                 "servers": server_rows,
                 "results": {k: [asdict(r) for r in v] for k, v in results.items()},
+                "inprocess": inprocess,
+                **extra,
             },
             indent=2,
         )

@@ -3,6 +3,7 @@
 #   - wrk, the load generator for both sides (Debian package)
 #   - py-spy in bench/.venvs/tools (for --profile)
 #   - agentscope-runtime 1.1.6 in its own venv, bench/.venvs/agentscope-runtime (gitignored)
+#   - agent-framework-devui in its own venv, bench/.venvs/maf-devui (bench/maf.py)
 # agentscope-runtime 1.1.6 breaks on import with agentscope 2, hence the "agentscope<2" pin;
 # agentscope 1.x itself then needs mcp<2 (it imports mcp's streamablehttp_client), greenlet
 # and tqdm, which it does not declare: without them only the peer's "text" path works.
@@ -47,9 +48,29 @@ else
     peer_ok || { echo "setup_peers: agentscope-runtime does not import in $venv" >&2; exit 1; }
 fi
 
+# MAF's own server for bench/maf.py: agent-framework-devui (its OpenAI-compatible Responses
+# server) in its own venv, with agent-framework-core pinned to the workspace's version so both
+# sides run the same MAF. Not agent-framework-a2a: DevUI is what MAF's docs send a user to
+# first for serving an agent over HTTP, and it streams (Responses SSE) as agenthost does.
+maf_venv="$here/.venvs/maf-devui"
+maf_core="$(cd "$here/.." && uv run --no-sync python -c \
+    'import importlib.metadata as md; print(md.version("agent-framework-core"))')"
+if [ -x "$maf_venv/bin/python" ] && "$maf_venv/bin/python" -c "
+import importlib.metadata as md, agent_framework_devui
+assert md.version('agent-framework-core') == '$maf_core'" 2>/dev/null; then
+    echo "setup_peers: agent-framework-devui already set up in $maf_venv" >&2
+else
+    uv venv --allow-existing --python "$python_version" "$maf_venv"
+    uv pip install --python "$maf_venv/bin/python" \
+        "agent-framework-devui==1.0.0b261022" "agent-framework-core==$maf_core"
+fi
+
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as md
 print("agentscope-runtime", md.version("agentscope-runtime"), "| agentscope", md.version("agentscope"),
       "| a2a-sdk", md.version("a2a-sdk"))
 PY
+"$maf_venv/bin/python" -c 'import importlib.metadata as md
+print("agent-framework-devui", md.version("agent-framework-devui"), "| agent-framework-core",
+      md.version("agent-framework-core"))'
 wrk --version 2>&1 | head -1 || true
