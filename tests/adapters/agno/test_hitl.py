@@ -91,3 +91,52 @@ async def test_a_paused_run_survives_a_restart_on_a_sqlite_store(tmp_path: Path)
     assert second.terminal.type == "run.completed", second.describe()
     assert deleted == ["notes.txt"]
     assert second.text == "Done: deleted notes.txt"
+
+
+async def test_user_input_comes_from_a_data_part_and_a_non_answer_keeps_it_paused() -> None:
+    @tool(requires_user_input=True, user_input_fields=["to"])
+    async def send_money(amount: int, to: str) -> str:
+        """Send money to someone."""
+        return f"sent {amount} to {to}"
+
+    model = ScriptedModel(
+        turns=[
+            Reply("", [("c1", "send_money", {"amount": 10})]),
+            lambda messages: f"Done: {messages[-1].get_content_string()}",
+        ]
+    )
+    async with serving(Agent(model=model, tools=[send_money])) as kit:
+        first = await kit.run("pay 10", "s1")
+        [asked] = first.of("run.input_required")
+        [requirement] = asked.payload["requirements"]
+        assert requirement["kind"] == "user_input"
+        assert [f["name"] for f in requirement["fields"]] == ["to"]
+        refused = await run_message(kit, Message(role="user", parts=[DataPart(data={})]), "s1")
+        assert refused.terminal.type == "run.failed"
+        assert "'to'" in refused.terminal.message
+        answer = Message(role="user", parts=[DataPart(data={"to": "Bob"})])
+        result = await run_message(kit, answer, "s1")
+    assert result.terminal.type == "run.completed", result.describe()
+    assert result.text == "Done: sent 10 to Bob"
+
+
+async def test_an_external_execution_takes_the_message_as_its_result() -> None:
+    @tool(external_execution=True)
+    async def launch(target: str) -> str:
+        """Launched by a human."""
+        raise AssertionError("agno does not run an external tool")
+
+    model = ScriptedModel(
+        turns=[
+            Reply("", [("c1", "launch", {"target": "moon"})]),
+            lambda messages: f"Result: {messages[-1].get_content_string()}",
+        ]
+    )
+    async with serving(Agent(model=model, tools=[launch])) as kit:
+        first = await kit.run("launch it", "s1")
+        assert first.of("run.input_required")[0].payload["requirements"][0]["kind"] == (
+            "external_execution"
+        )
+        result = await kit.run("landed", "s1")
+    assert result.terminal.type == "run.completed", result.describe()
+    assert result.text == "Result: landed"
