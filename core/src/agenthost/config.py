@@ -91,6 +91,15 @@ class HostSection(_Section):
     cancel_grace_seconds: float = Field(default=1.0, gt=0)
     run_ttl_seconds: float = Field(default=600.0, ge=0)
     max_finished_runs: int = Field(default=10_000, ge=0)
+    max_finished_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=0, description="bytes of finished runs' events in memory"
+    )
+    max_active_runs: int = Field(
+        default=4096, ge=1, description="running and queued runs, all principals together"
+    )
+    max_queued_per_session: int = Field(
+        default=16, ge=0, description="runs waiting behind one session's (policy 'queue')"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False  # each run already logs one structured line
     max_sandboxes: int | None = Field(default=None, gt=0)  # live sandboxes, all profiles

@@ -68,6 +68,9 @@ class Host:
             run_ttl_seconds=h.run_ttl_seconds,
             max_finished_runs=h.max_finished_runs,
             stream_coalesce_seconds=h.stream_coalesce_ms / 1000,
+            max_finished_bytes=h.max_finished_bytes,
+            max_active_runs=h.max_active_runs,
+            max_queued_per_session=h.max_queued_per_session,
             max_concurrent_runs=quotas.max_concurrent_runs,
             max_queued_runs=quotas.max_queued_runs,
         )

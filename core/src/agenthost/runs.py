@@ -55,6 +55,9 @@ class RunPolicy:
     stream_coalesce_seconds: float = 0.0
     max_concurrent_runs: int = 64  # per principal
     max_queued_runs: int = 64  # per principal
+    max_finished_bytes: int = 256 * 1024 * 1024  # events of finished runs kept in memory
+    max_active_runs: int = 4096  # running and queued, all principals: the host's own cap
+    max_queued_per_session: int = 16
 
 
 class Run:
@@ -251,6 +254,14 @@ SandboxProvider = Callable[[str, str, Principal], Awaitable[Any]]
 SandboxReleaser = Callable[[str, str], Awaitable[None]]  # (profile, session key)
 
 
+def _bump(counts: dict[str, int], key: str, delta: int) -> None:
+    value = counts.get(key, 0) + delta
+    if value > 0:
+        counts[key] = value
+    else:
+        counts.pop(key, None)
+
+
 class RunRegistry:
     """Every run of a host: start, get, subscribe, cancel."""
 
@@ -269,6 +280,8 @@ class RunRegistry:
         self.sandbox_releaser = sandbox_releaser
         self._running_by_owner: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._packed_bytes = 0  # bytes held in _packed
+        self._queued_by_session: dict[str, int] = {}
         self._queued_by_owner: dict[str, int] = {}
         self._runs: dict[str, Run] = {}  # live runs, and finished ones still being read
         # Finished runs nobody reads: (record JSON, events JSON). Bytes are invisible to the
@@ -349,7 +362,7 @@ class RunRegistry:
             previous = None
         if previous is not None and self.policy.session_policy == "reject":
             raise SessionBusy(session_id, previous.run_id)
-        self._check_quota(principal, queued=previous is not None)
+        self._check_quota(principal, session_key, queued=previous is not None)
         run_id = run_id or new_id("r")
         holder = None  # the run holding the session on another replica
         if previous is None and not ephemeral:
@@ -398,8 +411,17 @@ class RunRegistry:
         self.bus.started(run)
         return run
 
-    def _check_quota(self, principal: Principal, *, queued: bool) -> None:
+    def _check_quota(self, principal: Principal, session_key: str, *, queued: bool) -> None:
+        active = sum(self._running_by_owner.values()) + sum(self._queued_by_owner.values())
+        if active >= self.policy.max_active_runs:
+            raise QuotaExceeded("host.max_active_runs", self.policy.max_active_runs, "*")
         if queued:
+            waiting = self._queued_by_session.get(session_key, 0)
+            if waiting >= self.policy.max_queued_per_session:
+                raise QuotaExceeded(
+                    "host.max_queued_per_session", self.policy.max_queued_per_session,
+                    principal.id,
+                )
             if self._queued_by_owner.get(principal.id, 0) >= self.policy.max_queued_runs:
                 raise QuotaExceeded("max_queued_runs", self.policy.max_queued_runs, principal.id)
         elif self._running_by_owner.get(principal.id, 0) >= self.policy.max_concurrent_runs:
@@ -409,13 +431,10 @@ class RunRegistry:
 
     def _count(self, run: Run, delta: int) -> None:
         """Keep the per-principal running/queued counts the quotas read."""
-        counts = self._queued_by_owner if run.record.status == "queued" else self._running_by_owner
-        owner = run.record.owner
-        value = counts.get(owner, 0) + delta
-        if value > 0:
-            counts[owner] = value
-        else:
-            counts.pop(owner, None)
+        queued = run.record.status == "queued"
+        _bump(self._queued_by_owner if queued else self._running_by_owner, run.record.owner, delta)
+        if queued:
+            _bump(self._queued_by_session, run.session_key, delta)
 
     async def _sandbox_for(self, entry: AgentEntry, session_key: str, principal: Principal) -> Any:
         if self.sandbox_provider is None:
@@ -532,12 +551,19 @@ class RunRegistry:
         await self.bus.ended(run)
 
     def _remember_finished(self, run: Run) -> None:
-        now = time.monotonic()
-        self._finished[run.run_id] = now
-        horizon = now - self.policy.run_ttl_seconds
+        self._finished[run.run_id] = time.monotonic()
+        self._evict()
+
+    def _evict(self) -> None:
+        """Forget the oldest finished runs past the TTL, the count or the byte budget."""
+        horizon = time.monotonic() - self.policy.run_ttl_seconds
         while self._finished:
             run_id, finished_at = next(iter(self._finished.items()))
-            if finished_at >= horizon and len(self._finished) <= self.policy.max_finished_runs:
+            if (
+                finished_at >= horizon
+                and len(self._finished) <= self.policy.max_finished_runs
+                and self._packed_bytes <= self.policy.max_finished_bytes
+            ):
                 break
             self._finished.popitem(last=False)
             self.forget(run_id)
@@ -547,8 +573,12 @@ class RunRegistry:
         if not run.done or run.subscribers or run.run_id not in self._runs:
             return
         events_json = _events_adapter.dump_json(run._events)
-        self._packed[run.run_id] = (run.record.model_dump_json().encode(), events_json)
+        record_json = run.record.model_dump_json().encode()
+        self._packed[run.run_id] = (record_json, events_json)
+        self._packed_bytes += len(record_json) + len(events_json)
         del self._runs[run.run_id]
+        if self._packed_bytes > self.policy.max_finished_bytes:
+            self._evict()
 
     def forget(self, run_id: str) -> None:
         """Drop a finished run's events from memory (its record stays in the store)."""
@@ -556,7 +586,8 @@ class RunRegistry:
         if run is not None and not run.done:
             raise ValueError(f"run {run_id!r} is still active")
         self._runs.pop(run_id, None)
-        record_json = self._packed.pop(run_id, (b"", b""))[0]
+        record_json, events_json = self._packed.pop(run_id, (b"", b""))
+        self._packed_bytes -= len(record_json) + len(events_json)
         record = (
             run.record
             if run is not None
