@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agno.agent import Agent
+from agno.team import Team
 from agno.tools import tool
 
 from agenthost import DataPart, Message
@@ -140,3 +141,24 @@ async def test_an_external_execution_takes_the_message_as_its_result() -> None:
         result = await kit.run("landed", "s1")
     assert result.terminal.type == "run.completed", result.describe()
     assert result.text == "Result: landed"
+
+
+async def test_a_members_confirmation_pauses_the_team_and_the_answer_resumes_it() -> None:
+    deleted: list[str] = []
+    member = deleting_agent(deleted)
+    member.name, member.id = "janitor", "janitor"
+    leader = ScriptedModel(
+        turns=[
+            Reply("", [("t1", "delegate_task_to_member", {"member_id": "janitor", "task": "x"})]),
+            lambda messages: "Team done.",
+        ]
+    )
+    async with serving(Team(name="crew", members=[member], model=leader)) as kit:
+        first = await kit.run("clean up", "s1")
+        [asked] = first.of("run.input_required")
+        [requirement] = asked.payload["requirements"]
+        assert (requirement["name"], requirement["agent"]) == ("delete_file", "janitor")
+        second = await kit.run("yes", "s1")
+    assert second.terminal.type == "run.completed", second.describe()
+    assert deleted == ["notes.txt"]
+    assert second.text.endswith("Team done.")
