@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ import httpx
 import pytest
 from openai import AsyncOpenAI, OpenAI
 from pydantic import BaseModel, TypeAdapter
+from starlette.routing import Route
 
 from agenthost import (
     AgentApp,
@@ -87,8 +89,6 @@ def new_gate(key: str) -> Gate:
 
 
 # ----------------------------------------------------------------------------- agents
-
-
 
 
 async def memory(input: RunInput, ctx: RunContext) -> AsyncIterator[str]:
@@ -178,6 +178,19 @@ async def sandbox_direct(text: str, ctx: RunContext) -> AsyncIterator[Any]:
     yield f"value={result.value}"
 
 
+async def whoami(input: RunInput, ctx: RunContext) -> AsyncIterator[str]:
+    """Says whose run this is, its session key, its run id and the body's ``user``."""
+    yield f"{ctx.principal.id} {ctx.session_id} {ctx.run_id} user={input.user_id}"
+
+
+async def sandbox_held(text: str, ctx: RunContext) -> AsyncIterator[str]:
+    """Takes its session's sandbox, then waits at the gate named by its input."""
+    sandbox = await ctx.sandbox()
+    result = await sandbox.run_python("6 * 7", timeout=30)
+    await GATES[text].hold()
+    yield f"value={result.value}"
+
+
 AGENTS = {
     "echo": echo,
     "tokens": tokens,
@@ -191,16 +204,23 @@ AGENTS = {
     "gated": gated,
     "sandboxed": sandboxed,
     "sandbox_direct": sandbox_direct,
+    "whoami": whoami,
+    "sandbox_held": sandbox_held,
 }
 
 
-def make_app(host: dict[str, Any] | None = None, store: dict[str, Any] | None = None) -> AgentApp:
+def make_app(
+    host: dict[str, Any] | None = None,
+    store: dict[str, Any] | None = None,
+    quotas: dict[str, Any] | None = None,
+) -> AgentApp:
     """An app serving every test agent over the Responses and Chat frontends."""
     config = parse_config(
         {
             "host": host or {},
             "frontends": {"responses": {}, "chat": {}},
             "store": store or {"backend": "memory"},
+            "quotas": quotas or {},
         },
         "<openai tests>",
     )
@@ -212,10 +232,58 @@ def make_app(host: dict[str, Any] | None = None, store: dict[str, Any] | None = 
 
 @contextmanager
 def serve(
-    host: dict[str, Any] | None = None, store: dict[str, Any] | None = None
+    host: dict[str, Any] | None = None,
+    store: dict[str, Any] | None = None,
+    quotas: dict[str, Any] | None = None,
 ) -> Iterator[ServerHandle]:
-    with running_server(make_app(host, store)) as server:
+    with running_server(make_app(host, store, quotas)) as server:
         yield server
+
+
+# Two principals, each with its own API key (tests/protocols/test_*_tenancy.py).
+KEYS = {"alice": "sk-alice-" + "a" * 24, "bob": "sk-bob-" + "b" * 24}
+TWO_KEYS = {
+    "api_keys": [
+        {"env": "AGENTHOST_TEST_KEY_ALICE", "principal": "alice"},
+        {"env": "AGENTHOST_TEST_KEY_BOB", "principal": "bob"},
+    ]
+}
+
+
+@contextmanager
+def serve_two(quotas: dict[str, Any] | None = None) -> Iterator[ServerHandle]:
+    """A server that knows alice's and bob's keys (and no other)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AGENTHOST_TEST_KEY_ALICE", KEYS["alice"])
+        env.setenv("AGENTHOST_TEST_KEY_BOB", KEYS["bob"])
+        with serve(host=TWO_KEYS, quotas=quotas) as server:
+            yield server
+
+
+def client_of(server: ServerHandle, who: str) -> OpenAI:
+    return OpenAI(base_url=server.url + "/v1", api_key=KEYS[who], max_retries=0)
+
+
+def assert_routes_need_a_key(server: ServerHandle, frontend: str) -> list[str]:
+    """Every route of ``frontend``, called with no key, a wrong key and a non-ASCII one: a 401
+    in OpenAI's error shape. Returns the routes tried."""
+    [front] = [f for f in server.app.host.frontends if f.name == frontend]
+    refused: list[list[tuple[bytes, bytes]]] = [
+        [],
+        [(b"authorization", b"Bearer sk-wrong")],
+        [(b"authorization", "Bearer sk-\u00e9t\u00e9".encode())],
+    ]
+    tried = []
+    for route in front.routes():
+        assert isinstance(route, Route)
+        path = re.sub(r"{[^}]+}", "x", route.path)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            for headers in refused:
+                got = httpx.request(method, server.url + path, headers=headers, json={}, timeout=30)
+                error = assert_error_shape(got.json(), 401, got.status_code)
+                assert error["code"] == "invalid_api_key", (method, path, error)
+            tried.append(f"{method} {route.path}")
+    return tried
 
 
 @pytest.fixture(scope="module", name="server")

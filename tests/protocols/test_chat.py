@@ -25,7 +25,6 @@ from .openai_agents import (
     assert_error_shape,
     new_gate,
     post_and_go_away,
-    run_of,
     sse_events,
     strict,
 )
@@ -230,11 +229,10 @@ def test_disconnect_mid_stream_cancels(server: ServerHandle) -> None:
     gate = new_gate(name)
     body = {"model": "gated", "messages": user(name), "stream": True}
     with httpx.stream("POST", server.url + "/v1/chat/completions", json=body) as response:
-        run_id = response.headers["x-run-id"]
         next(response.iter_lines())
         gate.wait_entered()
-    assert run_of(server, run_id).status == "cancelled"
-    assert gate.cancelled.is_set() and not gate.after
+    # the agent is stopped at its await (a chat run leaves no record to read its status from)
+    assert gate.cancelled.wait(20) and not gate.after
 
 
 async def test_disconnect_while_waiting_cancels(server: ServerHandle) -> None:

@@ -18,6 +18,7 @@ from openai import AsyncOpenAI, OpenAI
 from openai.types.responses import Response, ResponseItemList, ResponseStreamEvent
 from pydantic import TypeAdapter
 
+from agenthost.errors import UnknownRun
 from agenthost.testing.server import ServerHandle
 
 from .openai_agents import aclient_fixture as aclient_fixture
@@ -204,7 +205,11 @@ def test_delete_running_cancels_it(client: OpenAI, server: ServerHandle) -> None
     gate.wait_entered()
     client.responses.delete(created.id)
     assert gate.cancelled.is_set() and not gate.after
-    assert run_of(server, created.id).status == "cancelled"
+    # the run is erased with the response, not only the frontend's record
+    runs = server.app.host.runs
+    assert runs.get(created.id) is None
+    with pytest.raises(UnknownRun):
+        server.call(runs.record(created.id))
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(created.id)
 

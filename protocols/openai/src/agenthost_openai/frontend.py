@@ -4,13 +4,16 @@
     GET  /v1/models                 the agents, as models
     GET  /v1/models/{id}            one agent
 
-``model`` names the agent. Chat Completions is stateless: every request is a new session whose
-input is the whole ``messages`` list.
+``model`` names the agent. Chat Completions is stateless: every request is a one-off run of the
+caller's whose input is the whole ``messages`` list. Nothing of it is kept: once it ends its
+sandbox is released, and its run record, events and history are erased (docs/openai.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,18 +22,22 @@ from typing import Any
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from agenthost.events import DataPart, FilePart, RunInput, TextPart, Usage
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
 from agenthost.params import PolicyOptions
 from agenthost.problems import START_ERRORS, http_problem
+from agenthost.routing import Endpoint
 from agenthost.runs import Run
 from agenthost.sse import sse_frame, sse_response
 from agenthost.versions import pin_field
 
-from .request import POLICY, parse_chat, parse_messages
+from .request import POLICY, ChatBody, parse_chat, parse_messages
+from .schema import ChatCompletion, ModelList, ModelObject
+
+log = logging.getLogger("agenthost.chat")
 
 # The openai SDK versions this frontend's tests pass with, every chunk and body validated by
 # that version's own types (sampled from 3.1.0 to 3.54; see docs/openai.md).
@@ -200,13 +207,43 @@ class ChatFrontend(Frontend):
         self._ignored = frozenset(opts.ignore_params)
         self._owned_by = opts.owned_by
         self._created = int(time.time())
+        self._pending: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[BaseRoute]:
+        tags = ["chat"]
         return [
-            Route("/v1/chat/completions", self.create, methods=["POST"]),
-            Route("/v1/models", self.list_models, methods=["GET"]),
-            Route("/v1/models/{model_id:path}", self.get_model, methods=["GET"]),
+            Endpoint(
+                "/v1/chat/completions",
+                self.create,
+                methods=["POST"],
+                tags=tags,
+                summary="Create a chat completion (JSON; chunks as SSE with stream: true)",
+                body=ChatBody,
+                response=ChatCompletion,
+                streams=True,
+            ),
+            Endpoint(
+                "/v1/models",
+                self.list_models,
+                methods=["GET"],
+                tags=tags,
+                summary="List the agents as models",
+                response=ModelList,
+            ),
+            Endpoint(
+                "/v1/models/{model_id:path}",
+                self.get_model,
+                methods=["GET"],
+                tags=tags,
+                summary="One agent as a model",
+                response=ModelObject,
+            ),
         ]
+
+    async def shutdown(self) -> None:
+        # runs were cancelled before this: let their erasure finish
+        if self._pending:
+            await asyncio.wait(self._pending, timeout=5)
 
     # -- models --------------------------------------------------------------------------
 
@@ -244,6 +281,10 @@ class ChatFrontend(Frontend):
             run = await self.host.runs.start(run_input)
         except START_ERRORS as exc:
             raise http_problem(exc) from None
+        # the answer ends once the run is erased: then nothing of it is left to read
+        erased = asyncio.get_running_loop().create_task(self._erase_when_ended(run))
+        self._pending.add(erased)
+        erased.add_done_callback(self._pending.discard)
         completion_id = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
         answer = ChatAnswer(
@@ -254,15 +295,18 @@ class ChatFrontend(Frontend):
             stream=bool(body.stream),
         )
         if body.stream:
-            return sse_response(self._frames(run, answer), headers={"X-Run-Id": run.run_id})
+            return sse_response(self._frames(run, answer, erased), headers={"X-Run-Id": run.run_id})
         finished, _ = await unless_disconnected(request, self._drain(run, answer))
         if not finished:
             return Response(status_code=499)  # nobody is listening; the run was cancelled
+        await asyncio.shield(erased)
         if answer.error is not None:
             return JSONResponse({"error": answer.error}, status_code=500, headers=_NO_RETRY)
         return JSONResponse(answer.completion(completion_id, body.model, created))
 
-    async def _frames(self, run: Run, answer: ChatAnswer) -> AsyncIterator[bytes]:
+    async def _frames(
+        self, run: Run, answer: ChatAnswer, erased: asyncio.Task[None]
+    ) -> AsyncIterator[bytes]:
         answer.start()
         async with self.host.runs.follow(run) as sub:
             yield answer.take()
@@ -272,6 +316,19 @@ class ChatFrontend(Frontend):
                 chunk = answer.take()
                 if chunk:
                     yield chunk
+        await asyncio.shield(erased)
+
+    async def _erase_when_ended(self, run: Run) -> None:
+        """Once the run's task has ended (its sandbox released, its record stored), forget
+        its events and delete its one-off session: history and run record."""
+        await run.wait()
+        if run.task is not None and not run.task.done():
+            await asyncio.wait({run.task})
+        self.host.runs.forget(run.run_id)
+        try:
+            await self.host.store.delete_session(run.session_key)
+        except Exception:
+            log.exception("could not erase chat run %s", run.run_id)
 
     async def _drain(self, run: Run, answer: ChatAnswer) -> None:
         # a subscriber, so that a disconnect cancels the run like a dropped stream does

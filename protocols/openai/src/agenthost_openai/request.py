@@ -16,7 +16,7 @@ from agenthost.params import Check, ParamPolicy, empty, equals, number
 from agenthost.parts import file_from_data, image_from_url, invalid, string
 
 
-class StreamOptions(BaseModel):
+class ChatStreamOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     include_usage: bool | None = None
@@ -31,7 +31,7 @@ class ChatBody(BaseModel):
     model: str = Field(min_length=1)
     messages: list[Any] = Field(min_length=1)
     stream: bool | None = False
-    stream_options: StreamOptions | None = None
+    stream_options: ChatStreamOptions | None = None
     metadata: dict[str, str] | None = None
     user: str | None = None
     safety_identifier: str | None = None

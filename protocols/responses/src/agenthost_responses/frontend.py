@@ -7,7 +7,10 @@
     GET    /v1/responses/{id}/input_items     the input messages of a stored response
 
 ``model`` names the agent; a response is one run (the response id is the run id);
-``previous_response_id`` and ``conversation`` map to the run's session.
+``previous_response_id`` and ``conversation`` map to the run's session. Every id is the
+caller's: another principal's response or conversation reads as unknown (404), and a
+conversation id names a session of the caller's own. ``store: false`` and ``DELETE`` erase the
+run: its record, its events and the history entries it added (docs/openai.md).
 """
 
 from __future__ import annotations
@@ -23,21 +26,23 @@ from typing import Any
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from agenthost.errors import SessionBusy
+from agenthost.errors import SessionBusy, UnknownRun
 from agenthost.events import Principal, RunInput
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
 from agenthost.params import PolicyOptions
 from agenthost.problems import START_ERRORS, http_problem
+from agenthost.routing import Endpoint
 from agenthost.runs import Run
 from agenthost.sse import sse_response
-from agenthost.store import owned_namespace
+from agenthost.store import RunRecord, owned_namespace
 from agenthost.versions import pin_field
 
 from .items import input_items_page
 from .request import POLICY, CreateBody, parse_create, parse_input
+from .schema import ResponseDeleted, ResponseInputItems, ResponseObject
 from .view import ResponseView, events_of
 
 log = logging.getLogger("agenthost.responses")
@@ -90,16 +95,67 @@ class ResponsesFrontend(Frontend):
         self._pending: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[BaseRoute]:
+        tags = ["responses"]
+        one = "/v1/responses/{response_id}"
         return [
-            Route("/v1/responses", self.create, methods=["POST"]),
-            Route("/v1/responses/{response_id}", self.retrieve, methods=["GET"]),
-            Route("/v1/responses/{response_id}", self.delete, methods=["DELETE"]),
-            Route("/v1/responses/{response_id}/cancel", self.cancel, methods=["POST"]),
-            Route("/v1/responses/{response_id}/input_items", self.input_items, methods=["GET"]),
+            Endpoint(
+                "/v1/responses",
+                self.create,
+                methods=["POST"],
+                tags=tags,
+                summary="Create a response (JSON; SSE with stream: true; at once with "
+                "background: true)",
+                body=CreateBody,
+                response=ResponseObject,
+                streams=True,
+            ),
+            Endpoint(
+                one,
+                self.retrieve,
+                methods=["GET"],
+                tags=tags,
+                summary="Retrieve a stored response; ?stream=true replays, then follows",
+                response=ResponseObject,
+                streams=True,
+                query=[
+                    ("stream", "true: the response's events as SSE"),
+                    ("starting_after", "with stream: events after this sequence_number"),
+                ],
+            ),
+            Endpoint(
+                one,
+                self.delete,
+                methods=["DELETE"],
+                tags=tags,
+                summary="Delete a stored response: its record, run and history entries "
+                "(a running one is cancelled first)",
+                response=ResponseDeleted,
+            ),
+            Endpoint(
+                one + "/cancel",
+                self.cancel,
+                methods=["POST"],
+                tags=tags,
+                summary="Cancel a background response",
+                response=ResponseObject,
+            ),
+            Endpoint(
+                one + "/input_items",
+                self.input_items,
+                methods=["GET"],
+                tags=tags,
+                summary="The input items of a stored response",
+                response=ResponseInputItems,
+                query=[
+                    ("order", "asc or desc (default)"),
+                    ("after", "an item id: the items after it"),
+                    ("limit", "1 to 100 (default 20)"),
+                ],
+            ),
         ]
 
     async def shutdown(self) -> None:
-        # runs were cancelled before this: let their final records reach the store
+        # runs were cancelled before this: let their final records reach (or leave) the store
         if self._pending:
             await asyncio.wait(self._pending, timeout=5)
 
@@ -162,18 +218,29 @@ class ResponsesFrontend(Frontend):
             ) from None
         except START_ERRORS as exc:
             raise http_problem(exc) from None
+        # A stored response is kept once it ends; an unstored one is erased once it ends
+        # (record, events, history entries): nothing of it is readable afterwards.
+        settled: asyncio.Task[None] | None = None  # the answer ends once this is done
         if store:
-            task = asyncio.get_running_loop().create_task(self._store_when_done(run))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            self._track(self._store_when_done(run))
+        else:
+            settled = self._track(self._erase_when_ended(run))
         if body.stream:
-            return sse_response(self._frames(run, -1), headers={"X-Run-Id": run.run_id})
+            return sse_response(self._frames(run, -1, settled), headers={"X-Run-Id": run.run_id})
         if background:
             return JSONResponse(self._view(run).response())
         finished, _ = await unless_disconnected(request, self._drain(run))
         if not finished:
             return Response(status_code=499)  # nobody is listening; the run was cancelled
+        if settled is not None:
+            await asyncio.shield(settled)
         return JSONResponse(self._view(run).response())
+
+    def _track(self, work: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
 
     async def _session(self, body: CreateBody, principal: Principal) -> str | None:
         """The session the new response continues, checking it can continue it."""
@@ -235,7 +302,9 @@ class ResponsesFrontend(Frontend):
                 view.status = "queued"  # waiting behind the conversation's previous run
         return view
 
-    async def _frames(self, run: Run, after: int) -> AsyncIterator[bytes]:
+    async def _frames(
+        self, run: Run, after: int, settled: asyncio.Task[None] | None = None
+    ) -> AsyncIterator[bytes]:
         view = self._view(run, stream=True, after=after)
         async with self.host.runs.follow(run) as sub:
             chunk = view.take()
@@ -247,12 +316,32 @@ class ResponsesFrontend(Frontend):
                 chunk = view.take()
                 if chunk:
                     yield chunk
+        if settled is not None:
+            await asyncio.shield(settled)
 
     async def _drain(self, run: Run) -> None:
         # a subscriber, so that a disconnect cancels the run like a dropped stream does
         async with self.host.runs.follow(run) as sub:
             async for _ in sub:
                 pass
+
+    async def _erase_when_ended(self, run: Run) -> None:
+        await _ended(run)
+        await self._erase(run.record, ephemeral=run.ephemeral)
+
+    async def _erase(self, record: RunRecord, *, ephemeral: bool) -> None:
+        """Forget a response's run: its events, its run record, the history entries it added
+        (a one-off session's whole history). A conversation's sandbox stays the conversation's."""
+        self.host.runs.forget(record.run_id)
+        try:
+            if ephemeral:
+                await self.host.store.delete_session(record.session_key)
+                return
+            ids = {m.id for m in record.input + record.output}
+            await self.host.store.delete_messages(record.session_key, ids)
+            await self.host.store.delete_run(record.run_id)
+        except Exception:
+            log.exception("could not erase response %s", record.run_id)
 
     async def _store_when_done(self, run: Run) -> None:
         await run.wait()
@@ -270,7 +359,8 @@ class ResponsesFrontend(Frontend):
         try:
             await self.host.store.put(owned_namespace(RESPONSES, principal), run.run_id, record)
             await self.host.store.put(
-                owned_namespace(TAILS, principal), run.record.session_id,
+                owned_namespace(TAILS, principal),
+                run.record.session_id,
                 {"response_id": run.run_id},
             )
         except Exception:
@@ -340,15 +430,31 @@ class ResponsesFrontend(Frontend):
 
     async def delete(self, request: Request) -> JSONResponse:
         found = await self._lookup(request)
+        principal = self.principal(request)
         if found.run is not None:
             found.run.record.metadata[RESPONSES]["deleted"] = True
             if not found.run.done:
                 await self.host.runs.stop(found.run, "response deleted")
-            if found.run.subscribers == 0:
-                self.host.runs.forget(found.id)  # its events go too, not only the record
-        await self.host.store.delete(
-            owned_namespace(RESPONSES, self.principal(request)), found.id
-        )
+            await _ended(found.run)
+            previous = found.run.record.metadata[RESPONSES]["base"]["previous_response_id"]
+        else:
+            assert found.stored is not None
+            previous = found.stored["response"].get("previous_response_id")
+        await self.host.store.delete(owned_namespace(RESPONSES, principal), found.id)
+        tails = owned_namespace(TAILS, principal)
+        tail = await self.host.store.get(tails, found.session_id)
+        if tail is not None and tail.get("response_id") == found.id:
+            # the conversation goes on from the response before it (its turn is gone)
+            if previous is not None:
+                await self.host.store.put(tails, found.session_id, {"response_id": previous})
+            else:
+                await self.host.store.delete(tails, found.session_id)
+        try:
+            record = await self.host.runs.record(found.id, principal)
+        except UnknownRun:  # the store no longer has it (its record was evicted)
+            self.host.runs.forget(found.id)
+        else:
+            await self._erase(record, ephemeral=False)
         return JSONResponse({"id": found.id, "object": "response", "deleted": True})
 
     async def cancel(self, request: Request) -> JSONResponse:
@@ -377,6 +483,13 @@ class ResponsesFrontend(Frontend):
 
 
 _DYNAMIC = frozenset({"status", "output", "error", "incomplete_details", "usage", "completed_at"})
+
+
+async def _ended(run: Run) -> None:
+    """Wait until the run has ended and its task has stored what it keeps."""
+    await run.wait()
+    if run.task is not None and not run.task.done():
+        await asyncio.wait({run.task})
 
 
 def _first_label(response: dict[str, Any]) -> str:

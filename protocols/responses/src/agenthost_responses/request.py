@@ -24,7 +24,7 @@ class ConversationRef(BaseModel):
     id: str = Field(min_length=1)
 
 
-class StreamOptions(BaseModel):
+class ResponsesStreamOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     include_obfuscation: bool | None = None
@@ -42,7 +42,7 @@ class CreateBody(BaseModel):
     conversation: str | ConversationRef | None = None
     store: bool | None = True
     stream: bool | None = False
-    stream_options: StreamOptions | None = None
+    stream_options: ResponsesStreamOptions | None = None
     background: bool | None = False
     metadata: dict[str, str] | None = None
     user: str | None = None
