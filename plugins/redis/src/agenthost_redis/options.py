@@ -6,6 +6,9 @@ import urllib.parse
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError
 
 from agenthost.config import EnvRef
 
@@ -74,6 +77,9 @@ class RedisOptions(BaseModel):
         kwargs: dict[str, Any] = {
             "socket_connect_timeout": self.connect_timeout,
             "socket_timeout": self.command_timeout,
+            # After Redis restarts, every pooled connection is dead: retry on a fresh one.
+            "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+            "retry_on_error": [ConnectionError],
         }
         if self.username is not None:
             kwargs["username"] = self.username
