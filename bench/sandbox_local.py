@@ -1,7 +1,7 @@
 """The ``local`` sandbox backend: cold start, warm acquire, per-call round trip, beside floors.
 
-    uv run python bench/sandbox_local.py               # 200 of each, bwrap when it works
-    uv run python bench/sandbox_local.py --bwrap off   # the no-bwrap fallback
+    uv run python bench/sandbox_local.py                    # 200 of each, under bwrap
+    uv run python bench/sandbox_local.py --isolation none   # the explicit no-isolation mode
     uv run python bench/sandbox_local.py -n 500 --json bench/results/sandbox_local.json
 
 Measured in one run, medians and p99 over ``-n`` samples each:
@@ -69,11 +69,11 @@ async def sample(n: int, body: Callable[[], Awaitable[float]]) -> list[float]:
     return [await body() for _ in range(n)]
 
 
-async def measure(n: int, bwrap: str) -> dict[str, Any]:
-    table = {"backend": "local", "bwrap": bwrap}
+async def measure(n: int, isolation: str) -> dict[str, Any]:
+    table = {"backend": "local", "isolation": isolation}
     cold_manager = SandboxManager({"cold": {**table, "pool": 0, "max_sandboxes": 4}}, Plugins())
     warm_manager = SandboxManager({"warm": {**table, "pool": 1, "max_sandboxes": 4}}, Plugins())
-    backend = LocalBackend(LocalBackend.Options.model_validate({"bwrap": bwrap}))
+    backend = LocalBackend(LocalBackend.Options.model_validate({"isolation": isolation}))
     await backend.start()
     results: dict[str, Any] = {"mode": backend.describe()["mode"], "python": backend.python}
     try:
@@ -95,10 +95,10 @@ async def measure(n: int, bwrap: str) -> dict[str, Any]:
             await sandbox.close()
             return elapsed
 
-        await cold_manager.start()
+        await cold_manager.start(["cold"])
         results["cold"] = stats(await sample(n, cold))
 
-        await warm_manager.start()
+        await warm_manager.start(["warm"])
         counter = iter(range(10**9))
 
         async def warm() -> float:
@@ -171,10 +171,10 @@ def report(results: dict[str, Any]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=200, help="samples per measurement")
-    parser.add_argument("--bwrap", choices=["auto", "require", "off"], default="auto")
+    parser.add_argument("--isolation", choices=["bwrap", "none"], default="bwrap")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    results = asyncio.run(measure(args.n, args.bwrap))
+    results = asyncio.run(measure(args.n, args.isolation))
     report(results)
     if args.json:
         with open(args.json, "w") as out:

@@ -15,9 +15,6 @@ from agenthost.testing.server import ServerHandle, running_server
 
 from .test_langgraph_a2a import client_for, send, text_of
 
-pytest.importorskip("agenthost_a2a.frontend", reason="the a2a frontend is not built")
-
-
 CONFIG = {
     "agents": {
         "booker": {"target": "tests.e2e.autogen_agents:asker"},

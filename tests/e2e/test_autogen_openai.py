@@ -12,9 +12,6 @@ from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import running_server
 
-pytest.importorskip("agenthost_openai.frontend", reason="the chat frontend is not built")
-pytest.importorskip("agenthost_responses.frontend", reason="the responses frontend is not built")
-
 CONFIG = {
     "agents": {
         "echo": {"target": "tests.e2e.autogen_agents:echo"},

@@ -16,8 +16,6 @@ from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 
-pytest.importorskip("agenthost_a2a.frontend", reason="the a2a frontend is not built")
-
 CONFIG = {
     "agents": {
         "coder": {"target": "tests.e2e.langgraph_agents:coder"},

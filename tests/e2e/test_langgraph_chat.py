@@ -12,8 +12,6 @@ from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 
-pytest.importorskip("agenthost_openai.frontend", reason="the chat frontend is not built")
-
 CONFIG = {
     "agents": {"echo": {"target": "tests.e2e.langgraph_agents:echo"}},
     "frontends": {"chat": {}},

@@ -16,8 +16,6 @@ from agenthost.testing.server import ServerHandle, running_server
 
 from .langgraph_http import EXAMPLE
 
-pytest.importorskip("agenthost_responses.frontend", reason="the responses frontend is not built")
-
 CONFIG = {
     "agents": {
         "coder": {"target": "tests.e2e.langgraph_agents:coder"},
