@@ -23,6 +23,7 @@ PROVIDERS: dict[tuple[str, str], str] = {
     ("frontend", "responses"): "agenthost-responses",
     ("sandbox_backend", "docker"): "agenthost-docker",
     ("sandbox_backend", "kubernetes"): "agenthost-kubernetes",
+    ("store", "redis"): "agenthost-redis",
 }
 
 
