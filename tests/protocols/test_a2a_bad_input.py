@@ -117,3 +117,16 @@ async def test_the_agent_still_answers_after_the_bad_bodies(
     client = await client_for(server.url, binding, version, streaming=True)
     events = await send(client, user_message("hello there"))
     assert final_state(events) == TaskState.TASK_STATE_COMPLETED
+
+
+@pytest.mark.parametrize(("path", "headers"), [("/v1/tasks/nope:subscribe", {}),
+                                               ("/tasks/nope:subscribe", V10)])
+def test_subscribing_over_http_json_to_no_task_is_a_json_404(
+    http: httpx.Client, path: str, headers: dict[str, str]
+) -> None:
+    """A stream that fails before its first event answers the error, not a broken stream."""
+    for method in ("GET", "POST"):
+        response = http.request(method, path, headers=headers)
+        assert response.status_code == 404, response.text
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["error"]["status"] == "NOT_FOUND"
