@@ -562,6 +562,15 @@ def print_report(
                 f"  {target.label}: {served / rate:.2f} of the ceiling's runs/s; "
                 f"per-run overhead {1000 / served - 1000 / rate:.2f} ms (1/req/s - 1/runs/s)"
             )
+            pairs = list(zip(results[target.label], rows, strict=False))
+            if len(pairs) > 1:
+                shares = [w.rps / c["rps"] for w, c in pairs]
+                costs = [1000 / w.rps - 1000 / c["rps"] for w, c in pairs if w.rps > 0]
+                print(
+                    f"    per round: share {' '.join(f'{x:.2f}' for x in shares)} (median "
+                    f"{_median(shares):.2f}); overhead ms {' '.join(f'{x:.1f}' for x in costs)} "
+                    f"(median {_median(costs):.1f})"
+                )
     bad = [(label, r) for label, rows in results.items() for r in rows if not r.ok]
     for label, r in bad:
         print(
