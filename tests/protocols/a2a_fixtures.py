@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from a2a.client import Client, ClientConfig, ClientFactory
+from a2a.client import Client, ClientCallContext, ClientConfig, ClientFactory
+from a2a.client.auth import AuthInterceptor, CredentialService
 from a2a.client.card_resolver import A2ACardResolver
+from a2a.client.interceptors import ClientCallInterceptor
 from a2a.types import (
     AgentCard,
     Message,
@@ -153,12 +155,14 @@ def make_app(
     store: dict[str, Any] | None = None,
     host: dict[str, Any] | None = None,
     agents: dict[str, Any] | None = None,
+    quotas: dict[str, Any] | None = None,
 ) -> AgentApp:
     """An app serving only the a2a frontend, with ``agents`` (name → function)."""
     config = {
         "host": host or {},
         "frontends": {"a2a": frontend or {}},
         "store": store or {"backend": "memory"},
+        "quotas": quotas or {},
     }
     app = AgentApp(parse_config(config, "<a2a test>"))
     for name, fn in (agents or {"echo": echo}).items():
@@ -177,6 +181,16 @@ async def fetch_card(url: str, http: httpx.AsyncClient | None = None) -> AgentCa
         return await A2ACardResolver(http or own, url).get_agent_card()
 
 
+class _Key(CredentialService):
+    """One credential for whatever scheme the card declares."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    async def get_credentials(self, name: str, context: ClientCallContext | None) -> str:
+        return self.key
+
+
 async def client_for(
     url: str,
     binding: str = "JSONRPC",
@@ -185,8 +199,13 @@ async def client_for(
     streaming: bool = False,
     polling: bool = False,
     headers: dict[str, str] | None = None,
+    key: str | None = None,
 ) -> Client:
-    """An a2a-sdk client speaking ``binding`` at protocol ``version`` (the card filtered to it)."""
+    """An a2a-sdk client speaking ``binding`` at protocol ``version`` (the card filtered to it).
+
+    ``key``: the SDK's ``AuthInterceptor`` sends it as the card's security schemes say (a
+    Bearer header, or ``authorization`` metadata over gRPC).
+    """
     http = httpx.AsyncClient(headers=headers or {}, timeout=WAIT)
     card = await fetch_card(url, http)
     chosen = [
@@ -208,7 +227,10 @@ async def client_for(
 
         # The card's URL is absolute (http://host:port); a channel wants host:port.
         config.grpc_channel_factory = lambda url: grpc.aio.insecure_channel(url.split("://")[-1])
-    return ClientFactory(config).create(card)
+    interceptors: list[ClientCallInterceptor] | None = None
+    if key is not None:
+        interceptors = [AuthInterceptor(_Key(key))]
+    return ClientFactory(config).create(card, interceptors=interceptors)
 
 
 def user_message(text: str, *, task_id: str = "", context_id: str = "") -> SendMessageRequest:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
+import urllib.parse
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -16,8 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from agenthost.testing.server import ServerHandle, running_server
+from agenthost_a2a.push import resolve
 
-from .a2a_fixtures import WAIT, client_for, rpc, send, serve, user_message
+from .a2a_fixtures import WAIT, a2a_frontend, client_for, rpc, send, serve, user_message
 
 INVALID_PARAMS, PUSH_NOT_SUPPORTED = -32602, -32003
 
@@ -145,3 +149,79 @@ def test_push_can_be_turned_off() -> None:
         assert card["capabilities"].get("pushNotifications", False) is False
         answer = set_config(server.url, a_task(server.url), "https://hooks.example.com/x")
         assert answer.json()["error"]["code"] == PUSH_NOT_SUPPORTED
+
+
+async def notify(server: ServerHandle, target: str, token: str) -> str:
+    """Send a message whose task pushes to ``target``; the task id."""
+    client = await client_for(server.url, "JSONRPC", "1.0")
+    request = user_message("notify me")
+    request.configuration.task_push_notification_config.CopyFrom(
+        TaskPushNotificationConfig(url=target, token=token)
+    )
+    task = (await send(client, request))[0].task
+    await client.close()
+    return str(task.id)
+
+
+def contacted(listener: socket.socket) -> bool:
+    """Whether anyone connected to ``listener`` (a connection waits in its backlog)."""
+    listener.setblocking(False)
+    try:
+        connection, _ = listener.accept()
+    except BlockingIOError:
+        return False
+    connection.close()
+    return True
+
+
+async def test_delivery_connects_to_the_address_the_check_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: ``rebind.test`` resolves to the allowed 127.0.0.1 for the push policy's
+    check, and to 127.0.0.2 (not allowed) for anyone resolving it afterwards. Both resolvers
+    are doubles (there is no DNS server to rebind here); the connections are real."""
+    hook = Receiver()
+    with running_server(hook.app()) as hook_server, socket.socket() as elsewhere:
+        port = urllib.parse.urlsplit(hook_server.url).port
+        elsewhere.bind(("127.0.0.2", port))
+        elsewhere.listen()
+        system_resolver = socket.getaddrinfo
+
+        def rebound(host: Any, *args: Any, **kwargs: Any) -> Any:
+            return system_resolver("127.0.0.2" if host == "rebind.test" else host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebound)
+        checked: list[str] = []
+
+        async def at_check_time(host: str, port: int) -> list[str]:
+            checked.append(host)
+            return ["127.0.0.1"] if host == "rebind.test" else await resolve(host, port)
+
+        with serve(frontend={"push_allowed_hosts": ["127.0.0.1/32"]}) as server:
+            a2a_frontend(server).push_policy.resolver = at_check_time
+            task_id = await notify(server, f"http://rebind.test:{port}/hook", "tok-pin")
+            assert await asyncio.to_thread(hook.terminal.wait, WAIT)
+        mine = [(h, b) for h, b in hook.calls if task_id in str(b)]
+        assert mine and all(h["host"] == f"rebind.test:{port}" for h, _ in mine)
+        assert all(h["x-a2a-notification-token"] == "tok-pin" for h, _ in mine)
+        assert "rebind.test" in checked
+        assert not contacted(elsewhere)
+
+
+async def test_delivery_ignores_proxies_from_the_environment() -> None:
+    """The push client reads no HTTP_PROXY: a proxy would connect where no check looked."""
+    hook = Receiver()
+    with ExitStack() as stack, socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+        hook_server = stack.enter_context(running_server(hook.app()))
+        with pytest.MonkeyPatch.context() as env:  # while the host starts (its client reads it)
+            for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+                env.setenv(name, f"http://127.0.0.1:{proxy.getsockname()[1]}")
+            for name in ("NO_PROXY", "no_proxy"):
+                env.delenv(name, raising=False)
+            server = stack.enter_context(serve(frontend={"push_allowed_hosts": ["127.0.0.1"]}))
+        task_id = await notify(server, hook_server.url + "/hook", "tok-direct")
+        assert await asyncio.to_thread(hook.terminal.wait, WAIT)
+        assert any(task_id in str(b) for _, b in hook.calls)
+        assert not contacted(proxy)

@@ -1,10 +1,10 @@
 """One agent's A2A endpoints: the SDK's request handler, dispatchers and task store, behind
-the host's API-key check and a protocol-version gate.
+a protocol-version gate (the host's gate has authenticated the caller before).
 
 Inside an ``AgentEndpoint`` every path is relative to where the agent is mounted:
 
     POST /                              JSON-RPC (1.0 methods, and 0.3 methods when 0.3 is on)
-    GET  /.well-known/agent-card.json   the card (public: no API key needed)
+    GET  /.well-known/agent-card.json   the card (public: no credentials needed)
     POST /message:send, GET /tasks ...  HTTP+JSON 1.0
     POST /v1/message:send ...           HTTP+JSON 0.3
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from a2a.server.context import ServerCallContext
@@ -22,7 +23,6 @@ from a2a.server.request_handlers import DefaultRequestHandler, build_error_respo
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from a2a.server.routes import DefaultServerCallContextBuilder, create_rest_routes
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
-from a2a.server.tasks import BasePushNotificationSender
 from a2a.types import (
     AgentCard,
     GetTaskRequest,
@@ -49,10 +49,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 
 from agenthost.decode import PARSE_ERRORS, BodyError, decode_json
+from agenthost.requests import principal_of
 from agenthost.sse import EventStream, sse_frame
 
 from .card import build_card
 from .executor import RunExecutor
+from .owner import own
+from .push import PinnedPushSender
+from .refusal import REFUSED, Refused
 from .store import HostPushConfigStore, HostTaskStore
 
 if TYPE_CHECKING:
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
 
 CARD_PATH = "/.well-known/agent-card.json"
 AGENT_PATH = "agenthost.a2a.agent_path"  # scope key: the agent's path below the app root
+CALL = "agenthost.a2a.call"  # scope key: the ServerCallContext built for the request
 JSONRPC_PATH = "/"
 STREAMING_RPC_METHODS = frozenset(
     {"SendStreamingMessage", "SubscribeToTask", "message/stream", "tasks/resubscribe"}
@@ -111,12 +116,21 @@ _NO_HANDLER: Any = None  # the SDK only stores the handler when building routes
 
 
 class _ContextBuilder(DefaultServerCallContextBuilder):
-    """Adds the request path, so the executor can tell a streaming REST call."""
+    """Acts for the principal the host's gate admitted; adds the request path (so the
+    executor can tell a streaming REST call) and keeps the context in the request's scope,
+    where the endpoint finds a refusal (``REFUSED``) the call ended with."""
 
     def build(self, request: Request) -> ServerCallContext:
-        context = super().build(request)
+        context = own(super().build(request), principal_of(request))
         context.state["path"] = request.url.path
+        request.scope[CALL] = context
         return context
+
+
+def _refused(request: Request) -> Refused | None:
+    call = request.scope.get(CALL)
+    refused = call.state.get(REFUSED) if isinstance(call, ServerCallContext) else None
+    return refused if isinstance(refused, Refused) else None
 
 
 class _RequestHandler(DefaultRequestHandler):
@@ -162,13 +176,27 @@ class _RequestHandler(DefaultRequestHandler):
         # The SDK refused the message (e.g. the task had just finished): it awaits no turn.
         self._executor.unqueue(params.message.task_id, params.message.message_id)
 
+    async def _host_refusal(self, context: ServerCallContext) -> Refused | None:
+        """The host's refusal of the run (a quota, say), which the executor recorded; a task
+        it rejected before it ever ran is deleted: the caller gets the error, not a task."""
+        refused = context.state.get(REFUSED)
+        if not isinstance(refused, Refused):
+            return None
+        if refused.rejected_task is not None:
+            await self.task_store.delete(refused.rejected_task, context)
+        return refused
+
     async def on_message_send_stream(  # type: ignore[override]
         self, params: SendMessageRequest, context: ServerCallContext
     ) -> AsyncIterator[Any]:
         await self._prepare(params, context)
         try:
-            async for event in super().on_message_send_stream(params, context):
-                yield event
+            async with aclosing(super().on_message_send_stream(params, context)) as events:
+                async for event in events:
+                    refused = await self._host_refusal(context)
+                    if refused is not None:
+                        raise refused
+                    yield event
         except A2AError:
             self._refused(params)
             raise
@@ -178,7 +206,11 @@ class _RequestHandler(DefaultRequestHandler):
     ) -> Message | Task:
         await self._prepare(params, context)
         try:
-            return await self._send(params, context)
+            result = await self._send(params, context)
+            refused = await self._host_refusal(context)
+            if refused is not None:
+                raise refused
+            return result
         except A2AError:
             self._refused(params)
             raise
@@ -215,10 +247,10 @@ class AgentEndpoint:
         self.push_configs: HostPushConfigStore | None = None
         sender = None
         if options.push_notifications and http is not None:
-            self.push_configs = HostPushConfigStore(self.host.store, f"a2a.push.{agent}")
-            sender = BasePushNotificationSender(
-                http, self.push_configs, push_url_validator=frontend.push_policy
+            self.push_configs = HostPushConfigStore(
+                self.host.store, f"a2a.push.{agent}", self.tasks.owner_of
             )
+            sender = PinnedPushSender(http, self.push_configs, frontend.push_policy)
         self.executor = RunExecutor(self.host, agent, merge_deltas=options.merge_deltas)
         self.handler = _RequestHandler(
             executor=self.executor,
@@ -260,7 +292,7 @@ class AgentEndpoint:
             bindings=tuple(self.frontend.options.bindings),
             version=section.version if section is not None else info.version,
             push_notifications=self.push_configs is not None,
-            api_keys=bool(self.host.api_keys),
+            security_schemes=self.host.auth.security_schemes(),
             grpc=self.frontend.grpc_interfaces(self.agent, url, root=root),
         )
 
@@ -283,19 +315,6 @@ class AgentEndpoint:
 
     # -- gates -----------------------------------------------------------------------------
 
-    def _unauthorized(self) -> Response:
-        return JSONResponse(
-            {
-                "error": {
-                    "code": 401,
-                    "status": "UNAUTHENTICATED",
-                    "message": "missing or invalid API key (Authorization: Bearer ...)",
-                }
-            },
-            status_code=401,
-            headers={"WWW-Authenticate": 'Bearer realm="agenthost"'},
-        )
-
     def _version_error(self, request: Request) -> A2AError | None:
         header = request.headers.get("a2a-version")
         family = version_family(header)
@@ -312,8 +331,6 @@ class AgentEndpoint:
         return VersionNotSupportedError(message=f"{hint} (served versions: {served})")
 
     async def post_jsonrpc(self, request: Request) -> Response | EventStream:
-        if not self.host.authorized(request):
-            return self._unauthorized()
         try:
             body = decode_json(await request.body())
         except BodyError as exc:
@@ -336,6 +353,9 @@ class AgentEndpoint:
             response: Response = JSONResponse(build_error_response(body_id, error))
         else:
             response = await self.jsonrpc.handle_requests(request)
+            refused = _refused(request)
+            if refused is not None:
+                return refused.jsonrpc_response(body_id)
         if method in STREAMING_RPC_METHODS and isinstance(response, JSONResponse):
             # A streaming method answers with an event stream even when it fails at once
             # (the error as its one event), as the spec's response format for it says.
@@ -344,8 +364,6 @@ class AgentEndpoint:
 
     def _rest(self, endpoint: Any) -> Any:
         async def gated(request: Request) -> Response:
-            if not self.host.authorized(request):
-                return self._unauthorized()
             error = self._version_error(request)
             relative = request.url.path.removeprefix(request.scope.get("root_path", ""))
             is_v03_path = relative.startswith("/v1/")
@@ -364,8 +382,9 @@ class AgentEndpoint:
                     return _rest_error(InvalidRequestError(message=exc.message), exc.status)
             if error is not None:
                 return _rest_error(error)
-            response: Response = await endpoint(request)
-            return await _rest_stream(response)
+            response = await _rest_stream(await endpoint(request))
+            refused = _refused(request)
+            return refused.rest_response() if refused is not None else response
 
         return gated
 

@@ -12,13 +12,19 @@ neutral events as task events:
     run.completed / failed / cancelled → completed / failed / canceled
 
 Runs are detached: a streaming client going away leaves the task running (A2A tasks outlive
-connections); ``CancelTask`` cancels the run for real.
+connections); ``CancelTask`` cancels the run for real. Each run belongs to the principal of
+the request (``owner.principal_of``), so its session is that principal's.
+
+A run the host refuses to start (a quota, the store down) is recorded in the request's
+context (``REFUSED``) for the frontend to answer as an error: a new task is ``rejected``
+(then deleted), a continued one goes back to ``input-required``, saying why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -30,10 +36,12 @@ from a2a.types import Part as A2APart
 from a2a.types import Task, TaskState, TaskStatus
 from google.protobuf.json_format import MessageToDict
 
-from agenthost.errors import SessionBusy
+from agenthost.errors import QuotaExceeded, SessionBusy, StoreUnavailable
 from agenthost.events import RunInput, merge_deltas
 
 from .convert import agent_message, data_part, message_from_a2a, part_to_a2a
+from .owner import principal_of
+from .refusal import REFUSED, Refused
 
 if TYPE_CHECKING:
     from agenthost.host import Host
@@ -77,14 +85,21 @@ class RunExecutor(AgentExecutor):
         if context.message is not None:
             self.unqueue(task_id, context.message.message_id)
         updater = TaskUpdater(event_queue, task_id, context_id)
-        if context.current_task is None:
-            status = TaskStatus(state=TaskState.TASK_STATE_SUBMITTED)
-            status.timestamp.FromDatetime(datetime.now(UTC))
-            history = [context.message] if context.message is not None else []
-            await event_queue.enqueue_event(
-                Task(id=task_id, context_id=context_id, status=status, history=history)
-            )
-        run = await self._start(context, task_id, context_id)
+        submitted = False
+
+        async def submit() -> None:
+            nonlocal submitted
+            if context.current_task is None and not submitted:
+                submitted = True
+                await self._new_task(context, event_queue, TaskState.TASK_STATE_SUBMITTED)
+
+        try:
+            run = await self._start(context, task_id, context_id, waiting=submit)
+        except (QuotaExceeded, StoreUnavailable) as exc:
+            refused = Refused.from_start_error(exc)
+            await self._refuse(context, event_queue, updater, refused, submitted=submitted)
+            return
+        await submit()
         live = _Live(run)
         self._live[task_id] = live
         try:
@@ -97,7 +112,50 @@ class RunExecutor(AgentExecutor):
                 # The producer was cancelled (CancelTask, shutdown): the run must stop too.
                 await asyncio.shield(self.host.runs.stop(run, "A2A task cancelled"))
 
-    async def _start(self, context: RequestContext, task_id: str, context_id: str) -> Run:
+    async def _new_task(
+        self, context: RequestContext, event_queue: EventQueue, state: Any, text: str = ""
+    ) -> None:
+        status = TaskStatus(state=state)
+        status.timestamp.FromDatetime(datetime.now(UTC))
+        task_id, context_id = context.task_id or "", context.context_id or ""
+        if text:
+            status.message.CopyFrom(
+                agent_message([A2APart(text=text)], task_id=task_id, context_id=context_id)
+            )
+        history = [context.message] if context.message is not None else []
+        await event_queue.enqueue_event(
+            Task(id=task_id, context_id=context_id, status=status, history=history)
+        )
+
+    async def _refuse(
+        self,
+        context: RequestContext,
+        event_queue: EventQueue,
+        updater: TaskUpdater,
+        refused: Refused,
+        *,
+        submitted: bool,
+    ) -> None:
+        """End the request without a run. Recorded before any event, so the frontend sees
+        the refusal with the first one."""
+        new = context.current_task is None
+        refused.rejected_task = context.task_id if new else None
+        context.call_context.state[REFUSED] = refused
+        if new and not submitted:
+            await self._new_task(context, event_queue, TaskState.TASK_STATE_REJECTED, str(refused))
+            return
+        message = self._message(updater, [A2APart(text=str(refused))])
+        state = TaskState.TASK_STATE_REJECTED if new else TaskState.TASK_STATE_INPUT_REQUIRED
+        await updater.update_status(state, message=message)
+
+    async def _start(
+        self,
+        context: RequestContext,
+        task_id: str,
+        context_id: str,
+        *,
+        waiting: Callable[[], Awaitable[None]],
+    ) -> Run:
         a2a: dict[str, Any] = {"task_id": task_id, "context_id": context_id}
         messages = []
         if context.message is not None:
@@ -106,10 +164,12 @@ class RunExecutor(AgentExecutor):
                 a2a["reference_task_ids"] = list(context.message.reference_task_ids)
             if context.message.HasField("metadata"):
                 a2a["message_metadata"] = MessageToDict(context.message.metadata)
+        principal = principal_of(context.call_context)
         run_input = RunInput(
             agent=self.agent,
             messages=messages,
             session_id=context_id,
+            principal=principal,
             metadata={"a2a": a2a},
         )
         while True:
@@ -120,9 +180,10 @@ class RunExecutor(AgentExecutor):
             except SessionBusy as busy:
                 # A2A allows several tasks in one context; the host runs one turn of a
                 # session at a time, so this task waits (submitted) for the one before it.
-                previous = self.host.runs.get(busy.run_id)
+                previous = self.host.runs.get(busy.run_id, principal)
                 if previous is None:
                     raise
+                await waiting()
                 await previous.wait()
 
     async def _relay(self, live: _Live, updater: TaskUpdater, *, deltas: bool) -> None:

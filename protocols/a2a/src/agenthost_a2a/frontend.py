@@ -16,6 +16,7 @@ and the default agent (``default_agent``, else the first) also at the root:
 from __future__ import annotations
 
 import logging
+import re
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,10 +29,12 @@ from starlette.types import Receive, Scope, Send
 
 from agenthost.config import is_loopback
 from agenthost.frontend import Frontend
+from agenthost.http import HTTPProblem
 
 from . import _tracing  # noqa: F401  (first: before anything imports a2a-sdk)
 from .endpoint import AGENT_PATH, CARD_PATH, JSONRPC_PATH, AgentEndpoint, rest_paths
 from .push import PushUrlPolicy
+from .refusal import Refused
 
 if TYPE_CHECKING:
     from agenthost.host import Host
@@ -148,6 +151,7 @@ class A2AFrontend(Frontend):
     def __init__(self, host: Host, options: BaseModel | None, versions: tuple[str, ...] = ()):
         super().__init__(host, options or A2AOptions(), versions)
         self.push_policy = PushUrlPolicy(self.options.push_allowed_hosts)
+        self._agent_path = re.compile(re.escape(self.options.path_prefix) + r"/[^/]+$")
         self._endpoints: dict[str, AgentEndpoint] = {}
         self._http: httpx.AsyncClient | None = None
         self._grpc: Any = None
@@ -172,10 +176,26 @@ class A2AFrontend(Frontend):
         return routes
 
     def public_path(self, path: str) -> bool:
-        # Agent cards are public: they say how to authenticate.
-        return path.endswith(CARD_PATH) and path.count("/") <= self.options.path_prefix.count(
-            "/"
-        ) + 3
+        # Agent cards are public (they say how to authenticate): the root card and each
+        # agent's, under any root path. The extended cards (GetExtendedAgentCard,
+        # /extendedAgentCard, /v1/card) are not: they are for authenticated callers.
+        head = path.removesuffix(CARD_PATH)
+        if head == path:
+            return False
+        return head == "" or self._agent_path.search(head) is not None
+
+    def _is_jsonrpc(self, request: Request) -> bool:
+        """A JSON-RPC post: to the root or to exactly ``{prefix}/{agent}`` (slash or not)."""
+        if request.method != "POST" or "JSONRPC" not in self.options.bindings:
+            return False
+        path = request.url.path.removeprefix(request.scope.get("root_path", "")) or "/"
+        return path == JSONRPC_PATH or self._agent_path.fullmatch(path.rstrip("/")) is not None
+
+    def problem_response(self, request: Request, problem: HTTPProblem) -> Response:
+        """The gate's 401/403/429 as A2A errors: a JSON-RPC error object for JSON-RPC posts,
+        the HTTP+JSON error shape otherwise, with the gate's HTTP status and headers."""
+        refused = Refused.from_problem(problem)
+        return refused.jsonrpc_response() if self._is_jsonrpc(request) else refused.rest_response()
 
     def default_agent(self) -> str | None:
         if self.options.default_agent is not None:
@@ -210,8 +230,10 @@ class A2AFrontend(Frontend):
 
     async def startup(self) -> None:
         if self.options.push_notifications:
+            # No redirects and no proxies from the environment: a delivery connects only to
+            # the address the push policy screened (see push.py).
             self._http = httpx.AsyncClient(
-                timeout=self.options.push_timeout_seconds, follow_redirects=False
+                timeout=self.options.push_timeout_seconds, follow_redirects=False, trust_env=False
             )
         default = self.options.default_agent
         if default is not None and default not in self.host.agents:

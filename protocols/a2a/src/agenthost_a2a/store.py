@@ -1,5 +1,9 @@
 """A2A tasks and push configs kept in the host's store, so ``sqlite`` keeps them over a restart.
 
+Each principal's tasks and push configs live in its own namespace (``owned_namespace``): a
+lookup by another principal finds nothing, exactly as for an id that never existed, and a
+scan (``ListTasks``) lists the caller's tasks only.
+
 The SDK saves a task on every event, text deltas included. Writing each of those to disk
 would cost a write per token, so progress of a task that stays ``working`` is held in memory
 and written with the next change of state (and at shutdown); every state change is written
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from a2a.server.context import ServerCallContext
@@ -30,9 +35,13 @@ from a2a.utils.errors import InvalidParamsError
 from a2a.utils.task import ListTasksCursor, decode_list_tasks_cursor, encode_list_tasks_cursor
 from google.protobuf.json_format import MessageToDict, ParseDict
 
-from agenthost.store import Store
+from agenthost.events import Principal
+from agenthost.store import Store, owned_namespace
+
+from .owner import principal_of
 
 _SCAN_BATCH = 500
+_OWNERS_KEPT = 10_000  # owners of the tasks saved last, for push dispatch (see owner_of)
 _DEFERRABLE = frozenset({TaskState.TASK_STATE_WORKING})
 _TERMINAL = frozenset(
     {
@@ -79,28 +88,42 @@ def _sort_key(ts: int | None, task_id: str) -> tuple[bool, int, str]:
 
 
 class HostTaskStore(TaskStore):
-    """The SDK's ``TaskStore`` on ``host.store``: one namespace per agent."""
+    """The SDK's ``TaskStore`` on ``host.store``: one namespace per agent and principal."""
 
     def __init__(self, store: Store, namespace: str):
         self._store = store
         self._ns = namespace
-        self._pending: dict[str, Task] = {}
-        self._written_state: dict[str, int] = {}  # tasks in flight here: submitted or working
+        # Keyed by (owned namespace, task id): the same id under two owners is two tasks.
+        self._pending: dict[tuple[str, str], Task] = {}
+        self._written_state: dict[tuple[str, str], int] = {}  # in flight: submitted or working
+        self._owners: OrderedDict[str, Principal] = OrderedDict()
         self._changed: asyncio.Event | None = None
+
+    def _key(self, task_id: str, context: ServerCallContext) -> tuple[str, str]:
+        return owned_namespace(self._ns, principal_of(context)), task_id
+
+    def owner_of(self, task_id: str) -> Principal | None:
+        """The owner of a task saved lately (push delivery asks right after each save)."""
+        return self._owners.get(task_id)
 
     async def save(self, task: Task, context: ServerCallContext) -> None:
         if self._changed is not None:
             self._changed.set()
+        key = self._key(task.id, context)
+        self._owners[task.id] = principal_of(context)
+        self._owners.move_to_end(task.id)
+        while len(self._owners) > _OWNERS_KEPT:
+            self._owners.popitem(last=False)
         state = task.status.state
-        if state in _DEFERRABLE and self._written_state.get(task.id) == state:
+        if state in _DEFERRABLE and self._written_state.get(key) == state:
             held = Task()
             held.CopyFrom(task)  # the SDK goes on changing its own object
-            self._pending[task.id] = held
+            self._pending[key] = held
             return
-        await self._write(task)
+        await self._write(key, task)
 
-    async def _write(self, task: Task) -> None:
-        self._pending.pop(task.id, None)
+    async def _write(self, key: tuple[str, str], task: Task) -> None:
+        self._pending.pop(key, None)
         task = compact(task)
         value = {
             "context_id": task.context_id,
@@ -108,16 +131,16 @@ class HostTaskStore(TaskStore):
             "ts": _timestamp_ns(task),
             "task": MessageToDict(task),
         }
-        await self._store.put(self._ns, task.id, value)
+        await self._store.put(key[0], key[1], value)
         if task.status.state in _DEFERRABLE or task.status.state == TaskState.TASK_STATE_SUBMITTED:
-            self._written_state[task.id] = task.status.state
+            self._written_state[key] = task.status.state
         else:
-            self._written_state.pop(task.id, None)
+            self._written_state.pop(key, None)
 
     async def flush(self) -> None:
         """Write every task whose latest progress is still only in memory."""
-        for task in list(self._pending.values()):
-            await self._write(task)
+        for key, task in list(self._pending.items()):
+            await self._write(key, task)
 
     async def wait_settled(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) until no task written here is submitted or working."""
@@ -133,10 +156,11 @@ class HostTaskStore(TaskStore):
 
     async def close_unsettled(self, reason: str) -> None:
         """Record ``canceled`` for tasks still in flight (the host is stopping), then flush."""
-        for task_id in list(self._written_state):
-            task = await self.get(task_id, ServerCallContext())
+        for key in list(self._written_state):
+            task = await self._get(key)
             if task is None or task.status.state in _TERMINAL:
                 continue
+            task_id = key[1]
             task.status.state = TaskState.TASK_STATE_CANCELED
             task.status.message.CopyFrom(
                 Message(
@@ -148,26 +172,30 @@ class HostTaskStore(TaskStore):
                 )
             )
             task.status.timestamp.GetCurrentTime()
-            await self._write(task)
+            await self._write(key, task)
         await self.flush()
 
     async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
-        pending = self._pending.get(task_id)
+        return await self._get(self._key(task_id, context))
+
+    async def _get(self, key: tuple[str, str]) -> Task | None:
+        pending = self._pending.get(key)
         if pending is not None:
             return compact(pending)
-        value = await self._store.get(self._ns, task_id)
+        value = await self._store.get(*key)
         return None if value is None else ParseDict(value["task"], Task())
 
     async def delete(self, task_id: str, context: ServerCallContext) -> None:
-        self._pending.pop(task_id, None)
-        self._written_state.pop(task_id, None)
-        await self._store.delete(self._ns, task_id)
+        key = self._key(task_id, context)
+        self._pending.pop(key, None)
+        self._written_state.pop(key, None)
+        await self._store.delete(*key)
 
-    async def _summaries(self) -> list[tuple[str, dict[str, Any]]]:
+    async def _summaries(self, namespace: str) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []
         after: str | None = None
         while True:
-            batch = await self._store.scan(self._ns, after=after, limit=_SCAN_BATCH)
+            batch = await self._store.scan(namespace, after=after, limit=_SCAN_BATCH)
             out.extend(batch)
             if len(batch) < _SCAN_BATCH:
                 return out
@@ -175,8 +203,9 @@ class HostTaskStore(TaskStore):
 
     async def list(self, params: ListTasksRequest, context: ServerCallContext) -> ListTasksResponse:
         rows = []
-        for task_id, value in await self._summaries():
-            pending = self._pending.get(task_id)
+        namespace = owned_namespace(self._ns, principal_of(context))
+        for task_id, value in await self._summaries(namespace):
+            pending = self._pending.get((namespace, task_id))
             if pending is not None:
                 value = {
                     "context_id": pending.context_id,
@@ -223,47 +252,58 @@ class HostTaskStore(TaskStore):
 
 
 class HostPushConfigStore(PushNotificationConfigStore):
-    """Push-notification configs on ``host.store``, with a bounded read cache.
+    """Push-notification configs on ``host.store``, per principal and task, with a bounded
+    read cache.
 
-    The dispatch path asks for a task's configs on every event, so reads are served from
-    memory once a task's configs have been loaded.
+    Configs live in the namespace of the task's principal, so a config id (the task id when
+    the client gave none) names one config of one task of one principal. Delivery finds a
+    task's configs through ``owner_of`` (the task store's owner of the task just saved). The
+    dispatch path asks on every event, so reads are served from memory once loaded.
     """
 
-    def __init__(self, store: Store, namespace: str, cache_size: int = 10_000):
+    def __init__(
+        self,
+        store: Store,
+        namespace: str,
+        owner_of: Callable[[str], Principal | None],
+        cache_size: int = 10_000,
+    ):
         self._store = store
         self._ns = namespace
-        self._cache: OrderedDict[str, list[TaskPushNotificationConfig]] = OrderedDict()
+        self._owner_of = owner_of
+        self._cache: OrderedDict[tuple[str, str], list[TaskPushNotificationConfig]] = OrderedDict()
         self._cache_size = cache_size
 
-    async def _load(self, task_id: str) -> list[TaskPushNotificationConfig]:
-        cached = self._cache.get(task_id)
+    def _key(self, task_id: str, principal: Principal) -> tuple[str, str]:
+        return owned_namespace(self._ns, principal), task_id
+
+    async def _load(self, key: tuple[str, str]) -> list[TaskPushNotificationConfig]:
+        cached = self._cache.get(key)
         if cached is None:
-            value = await self._store.get(self._ns, task_id)
+            value = await self._store.get(*key)
             configs = [
                 ParseDict(c, TaskPushNotificationConfig()) for c in (value or {}).get("configs", [])
             ]
-            cached = self._remember(task_id, configs)
+            cached = self._remember(key, configs)
         else:
-            self._cache.move_to_end(task_id)
+            self._cache.move_to_end(key)
         return cached
 
     def _remember(
-        self, task_id: str, configs: list[TaskPushNotificationConfig]
+        self, key: tuple[str, str], configs: list[TaskPushNotificationConfig]
     ) -> list[TaskPushNotificationConfig]:
-        self._cache[task_id] = configs
-        self._cache.move_to_end(task_id)
+        self._cache[key] = configs
+        self._cache.move_to_end(key)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return configs
 
-    async def _save(self, task_id: str, configs: list[TaskPushNotificationConfig]) -> None:
+    async def _save(self, key: tuple[str, str], configs: list[TaskPushNotificationConfig]) -> None:
         if configs:
-            await self._store.put(
-                self._ns, task_id, {"configs": [MessageToDict(c) for c in configs]}
-            )
+            await self._store.put(*key, {"configs": [MessageToDict(c) for c in configs]})
         else:
-            await self._store.delete(self._ns, task_id)
-        self._remember(task_id, configs)
+            await self._store.delete(*key)
+        self._remember(key, configs)
 
     async def set_info(
         self,
@@ -271,10 +311,11 @@ class HostPushConfigStore(PushNotificationConfigStore):
         notification_config: TaskPushNotificationConfig,
         context: ServerCallContext,
     ) -> TaskPushNotificationConfig:
+        key = self._key(task_id, principal_of(context))
         stored = normalize_push_notification_config(task_id, notification_config)
-        configs = [c for c in await self._load(task_id) if c.id != stored.id]
+        configs = [c for c in await self._load(key) if c.id != stored.id]
         configs.append(stored)
-        await self._save(task_id, configs)
+        await self._save(key, configs)
         result = TaskPushNotificationConfig()
         result.CopyFrom(stored)
         return result
@@ -282,15 +323,19 @@ class HostPushConfigStore(PushNotificationConfigStore):
     async def get_info(
         self, task_id: str, context: ServerCallContext
     ) -> list[TaskPushNotificationConfig]:
-        return list(await self._load(task_id))
+        return list(await self._load(self._key(task_id, principal_of(context))))
 
     async def get_info_for_dispatch(self, task_id: str) -> list[TaskPushNotificationConfig]:
-        return list(await self._load(task_id))
+        owner = self._owner_of(task_id)
+        if owner is None:  # not saved here lately: no event of it to deliver
+            return []
+        return list(await self._load(self._key(task_id, owner)))
 
     async def delete_info(
         self, task_id: str, context: ServerCallContext, config_id: str | None = None
     ) -> None:
-        configs = await self._load(task_id)
+        key = self._key(task_id, principal_of(context))
+        configs = await self._load(key)
         remaining = [] if config_id is None else [c for c in configs if c.id != config_id]
         if len(remaining) != len(configs):
-            await self._save(task_id, remaining)
+            await self._save(key, remaining)
