@@ -1,5 +1,5 @@
-"""Registers core's own components: the ``python`` adapter, the ``native`` frontend, stores,
-the ``jwt`` authenticator."""
+"""Registers core's own components: the ``python`` adapter, the ``native`` and ``ui``
+frontends, stores, the ``jwt`` authenticator."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def register_adapters(register: Any) -> None:
 @hookimpl
 def register_frontends(register: Any) -> None:
     register("native", "agenthost.builtin.native:NativeFrontend")
+    register("ui", "agenthost.builtin.ui:UiFrontend")
 
 
 @hookimpl
