@@ -11,7 +11,7 @@ import httpx
 from hypothesis import HealthCheck, settings
 
 WAIT = 30.0  # upper bound on one request: a hang fails instead of blocking
-EXAMPLES = int(os.environ.get("AGENTHOST_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("AGENTHOST_FUZZ_EXAMPLES", "50"))
 
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -18,11 +18,13 @@ LIMIT = 256 * 1024
 
 
 @pytest.fixture(scope="package")
-def server() -> Iterator[ServerHandle]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
+    # sqlite: what reaches a store must be storable (a lone surrogate once reached it)
+    db = tmp_path_factory.mktemp("fuzz") / "host.db"
     config = {
         "host": {"max_body_bytes": LIMIT},
         "frontends": {"native": {}, "responses": {}, "chat": {}, "a2a": {}},
-        "store": {"backend": "memory"},
+        "store": {"backend": "sqlite", "path": str(db)},
     }
     app = AgentApp(parse_config(config, "<fuzz>"))
     app.agent("echo")(echo)

@@ -16,7 +16,15 @@ from a2a.types import TaskState
 
 from agenthost.testing.server import ServerHandle
 
-from .a2a_fixtures import WAIT, client_for, final_state, send, serve, user_message
+from .a2a_fixtures import (
+    WAIT,
+    client_for,
+    final_state,
+    send,
+    serve,
+    task_id_of,
+    user_message,
+)
 
 LIMIT = 1024 * 1024
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -130,3 +138,17 @@ def test_subscribing_over_http_json_to_no_task_is_a_json_404(
         assert response.status_code == 404, response.text
         assert response.headers["content-type"] == "application/json"
         assert response.json()["error"]["status"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(("path", "headers"), [("/v1/tasks/{}", {}), ("/tasks/{}", V10),
+                                               ("/tasks", V10)])
+async def test_an_integer_query_parameter_that_is_not_one_is_a_400(
+    http: httpx.Client, server: ServerHandle, path: str, headers: dict[str, str]
+) -> None:
+    """Found by tests/fuzz: the SDK's 0.3 GetTask answered 500 to ?historyLength=echo."""
+    client = await client_for(server.url, "JSONRPC", "1.0")
+    task = task_id_of(await send(client, user_message("one task")))
+    for query in ("historyLength=echo", "pageSize=1.5"):
+        response = http.get(path.format(task) + "?" + query, headers=headers)
+        assert response.status_code == 400, response.text
+        assert "is not an integer" in response.json()["error"]["message"]

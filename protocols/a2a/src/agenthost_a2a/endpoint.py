@@ -375,6 +375,8 @@ class AgentEndpoint:
                 )
             if error is None and relative == "/tasks":
                 error = _invalid_status(request.query_params.get("status"))
+            if error is None:
+                error = _invalid_integer(request.query_params)
             if error is None and request.method == "POST":
                 try:  # before the SDK reads the body (it reads it again, from the cache)
                     decode_json(await request.body(), required=relative.endswith(_BODY_PATHS))
@@ -433,6 +435,19 @@ def _invalid_enum(method: str, body: dict[str, Any]) -> A2AError | None:
             return InvalidParamsError(message=str(exc))
     except Exception:  # anything else is the SDK's to report
         return None
+    return None
+
+
+def _invalid_integer(query: Any) -> A2AError | None:
+    """An integer query parameter that is not one: -32602 (the SDK's 0.3 GetTask crashes)."""
+    for name in ("historyLength", "pageSize"):
+        value = query.get(name)
+        if not value:
+            continue
+        try:
+            int(value)
+        except ValueError:
+            return InvalidParamsError(message=f"{name}: {value!r} is not an integer")
     return None
 
 
