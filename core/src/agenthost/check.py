@@ -46,7 +46,7 @@ def check_file(path: str | Path, plugins: Plugins) -> list[str]:
     config.source = source
     problems += check_config(config, plugins)
     problems += check_targets(config)
-    problems += [f"plugin {name!r} failed to load: {why}" for name, why in plugins.failed.items()]
+    problems += [str(failure) for failure in plugins.failures.values()]
     return _unique(problems)
 
 

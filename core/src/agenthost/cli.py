@@ -173,15 +173,16 @@ def _plugins(args: argparse.Namespace) -> int:
                 "components": components,
             }
         )
-    for name, why in plugins.failed.items():
-        report.append({"name": name, "distribution": None, "version": None, "hooks": [],
-                       "components": [], "error": why})
+    for failure in plugins.failures.values():
+        report.append({"name": failure.name, "distribution": failure.distribution,
+                       "version": failure.version, "hooks": [], "components": [],
+                       "error": str(failure)})
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     for plugin in report:
         print(f"{plugin['name']}  ({plugin['distribution']} {plugin['version']})"
-              + (f"  FAILED TO LOAD: {plugin['error']}" if "error" in plugin else ""))
+              + (f"  SKIPPED: {plugin['error']}" if "error" in plugin else ""))
         for c in plugin["components"]:
             print(f"  {c['kind']}: {c['name']}" + (f"  [{c['error']}]" if "error" in c else ""))
             for key in ("versions", "requirements", "isolation"):

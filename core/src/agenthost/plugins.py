@@ -9,6 +9,7 @@ variables narrow what loads (comma-separated plugin names, i.e. entry-point name
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata as md
 import importlib.util
@@ -23,7 +24,7 @@ import pluggy
 from pydantic import BaseModel
 
 from . import hookspecs
-from .distributions import install_hint
+from .distributions import PROVIDERS, install_hint
 from .errors import PluginError
 
 log = logging.getLogger("agenthost.plugins")
@@ -106,6 +107,31 @@ class PluginInfo:
     builtin: bool
 
 
+@dataclass
+class PluginFailure:
+    """An installed plugin that did not load, and why: ``agenthost plugins`` and ``check``
+    report it; every other plugin loads and the host serves without it."""
+
+    name: str  # the entry-point name
+    distribution: str | None
+    version: str | None
+    error: str
+
+    def __str__(self) -> str:
+        dist = f"{self.distribution} {self.version}" if self.distribution else "no distribution"
+        fix = f"`pip uninstall {self.distribution}`" if self.distribution else "uninstall it"
+        return (
+            f"plugin {self.name!r} ({dist}) was skipped: {self.error}; fix the plugin, {fix}, "
+            f"or skip it with AGENTHOST_DISABLE_PLUGINS={self.name}"
+        )
+
+
+def close_names(name: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``name`` looks like a typo of a known name, else ``""``."""
+    matches = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
 def _split_env(name: str) -> set[str] | None:
     value = os.environ.get(name)
     if value is None:
@@ -120,8 +146,9 @@ class Plugins:
         self.pm = pluggy.PluginManager("agenthost")
         self.pm.add_hookspecs(hookspecs)
         self._dists: dict[str, tuple[str | None, str | None]] = {}
+        self._in_process: set[str] = set()
         self.components: dict[Kind, dict[str, Component]] = {kind: {} for kind in KINDS}
-        self.failed: dict[str, str] = {}  # plugin name -> why it did not load
+        self.failures: dict[str, PluginFailure] = {}  # plugin name -> why it did not load
         allow = _split_env("AGENTHOST_LOAD_PLUGINS")
         block = _split_env("AGENTHOST_DISABLE_PLUGINS") or set()
         for module_name in BUILTIN_PLUGINS:
@@ -136,6 +163,11 @@ class Plugins:
         self.pm.check_pending()
         self._collect()
 
+    @property
+    def failed(self) -> dict[str, str]:
+        """Plugin name -> the whole report of why it was skipped (distribution and fix)."""
+        return {name: str(failure) for name, failure in self.failures.items()}
+
     def _load_entry_points(self, allow: set[str] | None, block: set[str]) -> None:
         for ep in md.entry_points(group="agenthost"):
             if ep.name in block or (allow is not None and ep.name not in allow):
@@ -143,20 +175,51 @@ class Plugins:
             if self.pm.get_plugin(ep.name) is not None:
                 continue
             dist = ep.dist
+            self._dists[ep.name] = (dist.name, dist.version) if dist else (None, None)
+            # One broken plugin must not take the host down: record it, skip it, and let
+            # `agenthost plugins` / `agenthost check` report it by distribution.
             try:
                 plugin = ep.load()
             except Exception as exc:
-                # One broken plugin must not take the host down: record it, and let
-                # `agenthost check` / `agenthost plugins` report it.
-                self.failed[ep.name] = f"{type(exc).__name__}: {exc}"
-                log.warning("plugin %r (%s) failed to load: %s", ep.name,
-                            dist.name if dist else "?", self.failed[ep.name])
+                self._fail(ep.name, f"importing {ep.value!r} raised {type(exc).__name__}: {exc}")
                 continue
-            self.pm.register(plugin, name=ep.name)
-            self._dists[ep.name] = (dist.name, dist.version) if dist else (None, None)
+            try:
+                self.pm.register(plugin, name=ep.name)
+            except Exception as exc:  # pluggy: a hook implementation with wrong arguments
+                self._fail(ep.name, f"{type(exc).__name__}: {exc}")
+                continue
+            unknown = self._unknown_hooks(plugin)
+            if unknown:
+                self.pm.unregister(name=ep.name)
+                self._fail(ep.name, "; ".join(unknown))
+
+    def _unknown_hooks(self, plugin: Any) -> list[str]:
+        """What ``pm.check_pending`` would raise about this one plugin, with the likely name."""
+        specs = sorted(
+            name for name, caller in vars(self.pm.hook).items()
+            if getattr(caller, "has_spec", lambda: False)()
+        )
+        problems = []
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            if caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and not impl.optionalhook:
+                    problems.append(
+                        f"it implements {caller.name!r}, which is not an agenthost hook"
+                        f"{close_names(caller.name, specs)}"
+                    )
+        return problems
+
+    def _fail(self, name: str, error: str) -> None:
+        dist, version = self._dists.pop(name, (None, None))
+        self.failures[name] = PluginFailure(name, dist, version, error)
+        log.warning("%s", self.failures[name])
 
     def register_plugin(self, plugin: Any, name: str) -> None:
-        """Register an in-process plugin object (tests, AgentApp users)."""
+        """Register an in-process plugin object (tests, AgentApp users). Unlike an installed
+        plugin, a broken one raises here: the caller is the one to fix it."""
+        self._in_process.add(name)
         self.pm.register(plugin, name=name)
         self._dists[name] = (None, None)
         self.pm.check_pending()
@@ -183,17 +246,36 @@ class Plugins:
                         )
                     self.components[_kind][name] = Component(_kind, name, target, _plugin, details)
 
-                impl.function(register)
+                if self._is_builtin(plugin_name) or plugin_name in self._in_process:
+                    impl.function(register)
+                    continue
+                try:
+                    impl.function(register)
+                except PluginError:
+                    raise
+                except Exception as exc:  # a broken installed plugin is skipped, not fatal
+                    for registered in self.components.values():
+                        for key in [k for k, c in registered.items() if c.plugin == plugin_name]:
+                            del registered[key]
+                    self.pm.unregister(name=plugin_name)
+                    self._fail(plugin_name, f"its {hook_name} hook raised "
+                               f"{type(exc).__name__}: {exc}")
+
+    def _is_builtin(self, name: str) -> bool:
+        return self._dists.get(name, (None, None))[0] == "agenthost"
 
     def get(self, kind: Kind, name: str) -> Component:
         try:
             return self.components[kind][name]
         except KeyError:
-            known = ", ".join(sorted(self.components[kind])) or "none"
+            names = sorted(self.components[kind])
             label = kind.replace("_", " ")
+            # A name this project ships is a missing install; anything else may be a typo.
+            suggestion = "" if (kind, name) in PROVIDERS else close_names(name, names)
             raise PluginError(
-                f"no {label} named {name!r} is installed (installed: {known}); "
-                + install_hint(kind, name)
+                f"no {label} named {name!r} is installed{suggestion} "
+                f"(installed: {', '.join(names) or 'none'})"
+                + ("" if suggestion else f"; {install_hint(kind, name)}")
             ) from None
 
     def names(self, kind: Kind) -> list[str]:
