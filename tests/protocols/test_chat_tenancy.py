@@ -77,8 +77,17 @@ def test_a_chat_leaves_no_sandbox_behind(server: ServerHandle, alice: OpenAI) ->
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_chat_leaves_no_record_or_history(
-    server: ServerHandle, alice: OpenAI, stream: bool
+    server: ServerHandle, alice: OpenAI, stream: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Nor framework memory: the agent's adapter is told to forget the one-off session (the
+    python adapter keeps none, so the test records the call)."""
+    forgotten: list[str] = []
+
+    async def forget_session(session_key: str) -> None:
+        forgotten.append(session_key)
+
+    adapter = server.app.host.agents["whoami"].adapter
+    monkeypatch.setattr(adapter, "forget_session", forget_session)
     if stream:
         chunks = alice.chat.completions.create(model="whoami", messages=say("x"), stream=True)
         text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -93,6 +102,7 @@ def test_a_chat_leaves_no_record_or_history(
         server.call(host.runs.record(run_id, ALICE))
     assert server.call(host.store.get_run(run_id)) is None
     assert server.call(host.store.get_messages(session_key)) == []
+    assert forgotten == [session_key]
 
 
 def test_two_principals_chats_share_nothing(alice: OpenAI, bob: OpenAI) -> None:

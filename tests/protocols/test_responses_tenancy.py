@@ -206,11 +206,22 @@ def test_user_and_safety_identifier_are_metadata(
 # ----------------------------------------------------------------------------- store: false
 
 
-def test_store_false_leaves_nothing(server: ServerHandle, alice: OpenAI) -> None:
+def test_store_false_leaves_nothing(
+    server: ServerHandle, alice: OpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nor framework memory: the adapter is told to forget the one-off session (the python
+    adapter keeps none, so the test records the call)."""
+    forgotten: list[str] = []
+
+    async def forget_session(session_key: str) -> None:
+        forgotten.append(session_key)
+
+    monkeypatch.setattr(server.app.host.agents["whoami"].adapter, "forget_session", forget_session)
     response = alice.responses.create(model="whoami", input="x", store=False)
     session_key = response.output_text.split(" ")[1]
     gone(server, response.id, ALICE)
     assert history(server, session_key) == []
+    assert forgotten == [session_key]
     # streamed: nothing left once the stream has ended
     events = list(alice.responses.create(model="whoami", input="y", store=False, stream=True))
     final = events[-1].response

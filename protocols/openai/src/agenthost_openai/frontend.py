@@ -320,13 +320,16 @@ class ChatFrontend(Frontend):
 
     async def _erase_when_ended(self, run: Run) -> None:
         """Once the run's task has ended (its sandbox released, its record stored), forget
-        its events and delete its one-off session: history and run record."""
+        its events and delete its one-off session: history, run record, framework memory."""
         await run.wait()
         if run.task is not None and not run.task.done():
             await asyncio.wait({run.task})
         self.host.runs.forget(run.run_id)
         try:
             await self.host.store.delete_session(run.session_key)
+            entry = self.host.agents.get(run.record.agent)
+            if entry is not None:
+                await entry.adapter.forget_session(run.session_key)
         except Exception:
             log.exception("could not erase chat run %s", run.run_id)
 

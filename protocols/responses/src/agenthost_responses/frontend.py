@@ -334,8 +334,11 @@ class ResponsesFrontend(Frontend):
         (a one-off session's whole history). A conversation's sandbox stays the conversation's."""
         self.host.runs.forget(record.run_id)
         try:
-            if ephemeral:
+            if ephemeral:  # a one-off session: all of it goes, framework memory too
                 await self.host.store.delete_session(record.session_key)
+                entry = self.host.agents.get(record.agent)
+                if entry is not None:
+                    await entry.adapter.forget_session(record.session_key)
                 return
             ids = {m.id for m in record.input + record.output}
             await self.host.store.delete_messages(record.session_key, ids)
