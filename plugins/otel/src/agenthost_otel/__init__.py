@@ -1,0 +1,1 @@
+"""agenthost-otel: OpenTelemetry traces and metrics for agenthost, and Prometheus ``/metrics``."""

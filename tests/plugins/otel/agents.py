@@ -1,0 +1,28 @@
+"""Agents the otel tests serve (plain functions: the built-in ``python`` adapter)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agenthost import RunContext, RunInput, ToolCall, ToolResult, Usage, UsageEvent
+
+
+async def calculator(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
+    """One tool call that runs Python in the session's sandbox, then answers."""
+    yield ToolCall(call_id="c1", name="run_python", arguments={"code": "21 * 2"})
+    sandbox = await ctx.sandbox()
+    result = await sandbox.run_python("21 * 2")
+    yield ToolResult(call_id="c1", name="run_python", output=result.value)
+    yield f"the answer is {result.value}"
+    yield UsageEvent(usage=Usage(input_tokens=7, output_tokens=5, total_tokens=12))
+
+
+async def broken(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
+    """A tool whose sandbox code raises; the tool reports an error and the agent fails."""
+    yield ToolCall(call_id="c9", name="run_python", arguments={"code": "1 / 0"})
+    sandbox = await ctx.sandbox()
+    result = await sandbox.run_python("1 / 0")
+    assert result.error is not None
+    yield ToolResult(call_id="c9", name="run_python", output=result.error.type, is_error=True)
+    raise RuntimeError("the agent gave up after the tool failed")
