@@ -20,11 +20,13 @@ from .conftest import ui_app
 
 def send(page: Any, agent: str, text: str) -> Any:
     """Pick the agent, type the message, press Enter; the new assistant turn."""
+    turns = page.locator("article.message.assistant")
+    before = turns.count()
     page.get_by_label("Agent").select_option(agent)
     box = page.get_by_label("Message")
     box.fill(text)
     box.press("Enter")
-    return page.locator("article.message.assistant").last
+    return turns.nth(before)
 
 
 def test_text_streams_as_it_arrives(page: Any, gates: dict[str, Gate]) -> None:

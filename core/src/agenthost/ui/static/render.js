@@ -221,7 +221,8 @@ export class Turn {
   }
 
   on_run_cancelled(event) {
-    this.end(event.reason ? `cancelled (${event.reason})` : "cancelled", "cancelled");
+    const reason = event.reason || "";
+    this.end(reason.startsWith("cancelled") ? reason : `cancelled${reason && ` (${reason})`}`, "cancelled");
   }
 
   end(text, state) {
