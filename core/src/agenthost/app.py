@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from .config import Config, load_config, split_listen
 from .host import Host
 from .http import BodyLimitMiddleware, HTTPProblem, error_response
-from .mount import Refused, mount_host, refused_handler
+from .mount import mount_host
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,7 +74,6 @@ class AgentApp(FastAPI):
         super().__init__(lifespan=host_lifespan, **fastapi_kwargs)
         self._schemas = mount_host(self, host)
         self.add_middleware(BodyLimitMiddleware, limit=host.config.host.max_body_bytes)
-        self.add_exception_handler(Refused, refused_handler)  # type: ignore[arg-type]
         self.add_exception_handler(HTTPProblem, _problem_handler)  # type: ignore[arg-type]
         self.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
         self.add_exception_handler(Exception, _crash_handler)

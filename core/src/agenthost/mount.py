@@ -13,16 +13,16 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from pydantic import TypeAdapter
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .http import HTTPProblem
 from .requests import PRINCIPAL_KEY
 from .routing import Endpoint
+from .signals import signals
 
 if TYPE_CHECKING:
     from .frontend import Frontend
@@ -31,32 +31,9 @@ if TYPE_CHECKING:
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 
-class Refused(Exception):
-    """Raised by the gate dependency with the frontend's own error response."""
-
-    def __init__(self, response: Response):
-        super().__init__(response.status_code)
-        self.response = response
-
-
-async def refused_handler(request: Request, exc: Refused) -> Response:
-    return exc.response
-
-
 def _server_host(scope: Scope) -> str | None:
     server = scope.get("server")
     return server[0] if server else None
-
-
-def _gate_dependency(host: Host, frontend: Frontend) -> Callable[..., Any]:
-    async def admit(request: Request) -> None:
-        try:
-            principal = await host.gate.admit(request.headers, _server_host(request.scope))
-        except HTTPProblem as problem:
-            raise Refused(frontend.problem_response(request, problem)) from None
-        request.scope[PRINCIPAL_KEY] = principal
-
-    return admit
 
 
 class GatedApp:
@@ -78,11 +55,27 @@ class GatedApp:
                     await self.frontend.problem_response(request, problem)(scope, receive, send)
                     return
                 scope[PRINCIPAL_KEY] = principal
+                if signals.active:
+                    signals.request(request, self.frontend.name, principal)
         await self.app(scope, receive, send)
 
 
-def _handler(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+def _handler(
+    endpoint: Callable[..., Any], host: Host, frontend: Frontend, *, public: bool
+) -> Callable[..., Any]:
+    """The endpoint behind the gate. The gate runs here, not as a FastAPI dependency: it is
+    on every request's path, and dependency solving costs more than the gate itself."""
+    gate = host.gate
+
     async def handle(request: Request) -> Any:
+        if not public:
+            try:
+                principal = await gate.admit(request.headers, _server_host(request.scope))
+            except HTTPProblem as problem:
+                return frontend.problem_response(request, problem)
+            request.scope[PRINCIPAL_KEY] = principal
+            if signals.active:
+                signals.request(request, frontend.name, principal)
         result = endpoint(request)
         return await result if inspect.isawaitable(result) else result
 
@@ -150,9 +143,8 @@ def mount_host(app: FastAPI, host: Host) -> SchemaBook:
         app.router.routes.append(route)
     security: list[dict[str, list[str]]] = [{n: []} for n in host.auth.security_schemes()]
     for frontend in host.frontends:
-        gate = Depends(_gate_dependency(host, frontend))
         for route in frontend.routes():
-            _mount_one(app, route, host, frontend, gate, book, security)
+            _mount_one(app, route, host, frontend, book, security)
     return book
 
 
@@ -161,7 +153,6 @@ def _mount_one(
     route: BaseRoute,
     host: Host,
     frontend: Frontend,
-    gate: Any,
     book: SchemaBook,
     security: list[dict[str, list[str]]],
 ) -> None:
@@ -185,10 +176,9 @@ def _mount_one(
     methods = sorted((route.methods or {"GET"}) - {"HEAD"})
     app.router.add_api_route(
         route.path,
-        _handler(route.endpoint),
+        _handler(route.endpoint, host, frontend, public=public),
         methods=methods,
         name=route.name,
-        dependencies=[] if public else [gate],
         include_in_schema=route.include_in_schema,
         summary=getattr(route, "summary", None) or None,
         tags=list(getattr(route, "tags", None) or [frontend.name]),

@@ -8,6 +8,7 @@
     GET  /runs/{run_id}/events        SSE: replay after ?after=SEQ (or Last-Event-ID), then follow
     POST /runs/{run_id}/cancel        cancel
     DELETE /sessions/{session_id}     forget a session: history, stored runs, sandbox
+    GET  /sessions/{session_id}/messages  the session's history
 
 Every id is the caller's: another principal's run or session reads as unknown (404).
 
@@ -66,6 +67,10 @@ class AgentList(BaseModel):
     agents: list[AgentInfo]
 
 
+class MessageList(BaseModel):
+    messages: list[Message]
+
+
 class JsonRun(BaseModel):
     """A run's record and every event (``"stream": false``)."""
 
@@ -97,6 +102,9 @@ class NativeFrontend(Frontend):
                      summary="Cancel a run", response=RunRecord),
             Endpoint("/sessions/{session_id}", self.delete_session, methods=["DELETE"],
                      tags=tags, summary="Forget a session: its history, stored runs, sandbox"),
+            Endpoint("/sessions/{session_id}/messages", self.session_messages, methods=["GET"],
+                     tags=tags, summary="A session's history (empty for an unknown session)",
+                     response=MessageList),
         ]
 
     def _agent_info(self, name: str) -> dict[str, Any]:
@@ -184,7 +192,7 @@ class NativeFrontend(Frontend):
                 code="invalid_param",
             ) from None
         principal = self.principal(request)
-        run = self.host.runs.get(run_id, principal)
+        run = await self.host.runs.lookup(run_id, principal)  # here or on another replica
         if run is None:
             await self._known_or_404(run_id, request)
             raise HTTPProblem(
@@ -219,3 +227,10 @@ class NativeFrontend(Frontend):
         except SessionBusy as exc:
             raise HTTPProblem(409, str(exc), code="session_busy") from None
         return Response(status_code=204)
+
+    async def session_messages(self, request: Request) -> Response:
+        self.authorize(request)
+        key = self.principal(request).key(request.path_params["session_id"])
+        messages = await self.host.store.get_messages(key)
+        return Response(MessageList(messages=messages).model_dump_json(),
+                        media_type="application/json")
