@@ -25,6 +25,7 @@ from .events import (
     ToolResult,
     Usage,
     UsageEvent,
+    new_id,
 )
 from .frontend import Frontend
 from .hookspecs import hookimpl
@@ -70,5 +71,6 @@ __all__ = [
     "get_run_context",
     "hookimpl",
     "load_config",
+    "new_id",
     "parse_config",
 ]

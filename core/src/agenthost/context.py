@@ -19,10 +19,23 @@ if TYPE_CHECKING:
 
 
 class RunContext:
-    """Per-run handles: ids, the cancel signal, the session's history and sandbox, ``emit``.
+    """What one run can reach: its ids, the cancel signal, the session's history and
+    sandbox, the store, and ``emit``. The host builds one per run and hands it to
+    ``Adapter.run``; code deeper down (a tool) finds it with ``get_run_context()``.
 
-    ``session_id`` is the owner-scoped session key: key any framework state on it (two
-    principals' sessions of the same name never share it). ``principal`` owns the run.
+    Attributes:
+
+    - ``run_id``, ``agent``: this run and the agent (config name) it runs.
+    - ``session_id``: the owner-scoped session key. Key any framework state on it (two
+      principals' sessions of the same name never share it).
+    - ``principal``: who started the run.
+    - ``cancelled``: an ``asyncio.Event`` set when the run is cancelled, just before the
+      task iterating ``run`` is cancelled (for frameworks that stop cooperatively).
+    - ``store``: the host's store (``store.state_path(name)`` is where an adapter may keep
+      framework state on disk, or None).
+
+    The agent's options are not here: the adapter has them, validated, as
+    ``self.options`` (an instance of its ``Options`` model).
     """
 
     def __init__(
@@ -34,7 +47,6 @@ class RunContext:
         emit: Callable[[Any], None],
         history: Callable[[], Awaitable[list[Message]]],
         sandbox: Callable[[], Awaitable[Sandbox]],
-        options: dict[str, Any] | None = None,
         store: Store | None = None,
         principal: Principal = ANONYMOUS,
     ) -> None:
@@ -43,8 +55,7 @@ class RunContext:
         self.session_id = session_id
         self.principal = principal
         self.cancelled = asyncio.Event()
-        self.options = options or {}
-        self.store = store  # the host's store: adapters ask it where to keep framework state
+        self.store = store
         self._emit = emit
         self._history = history
         self._sandbox = sandbox
@@ -54,7 +65,11 @@ class RunContext:
         self._emit(event)
 
     async def history(self) -> list[Message]:
-        """Messages of earlier completed runs of this session, oldest first."""
+        """The session's conversation before this run, oldest first: for each earlier run
+        that completed (or paused for input), its input messages then its output messages.
+        Failed and cancelled runs are left out, and so are tool calls and results (they are
+        events, not messages). ``message.text_content`` is a message's text. For frameworks
+        that keep no memory of their own."""
         return await self._history()
 
     async def sandbox(self) -> Sandbox:
