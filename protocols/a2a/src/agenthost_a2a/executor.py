@@ -6,6 +6,7 @@ neutral events as task events:
     run.started                     → working
     message.delta                   → artifact chunk (append), when the client streams
     message.completed               → last chunk, or the whole artifact when nothing streamed
+                                      (a member's name, ``Message.name``, in its metadata)
     artifact                        → an artifact of its own
     tool.call / tool.result         → working, with a data part describing the call
     run.input_required + completed  → input-required (the next message continues the task)
@@ -242,18 +243,23 @@ class RunExecutor(AgentExecutor):
     async def _completed_message(
         self, updater: TaskUpdater, message: Any, streamed: set[str]
     ) -> None:
+        # Who said it, in a multi-agent run (a team member): on the artifact's metadata.
+        metadata = {"name": message.name} if message.name else None
         if message.id in streamed:
             # Everything was sent as chunks already; close the artifact with an empty one.
             await updater.add_artifact(
                 [A2APart(text="")],
                 artifact_id=message.id,
                 name="response",
+                metadata=metadata,
                 append=True,
                 last_chunk=True,
             )
             return
         parts = [part_to_a2a(p) for p in message.parts] or [A2APart(text="")]
-        await updater.add_artifact(parts, artifact_id=message.id, name="response", last_chunk=True)
+        await updater.add_artifact(
+            parts, artifact_id=message.id, name="response", metadata=metadata, last_chunk=True
+        )
 
     @staticmethod
     def _message(updater: TaskUpdater, parts: list[A2APart]) -> Any:
