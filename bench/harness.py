@@ -59,6 +59,7 @@ class ServerSpec:
     argv: Callable[[int], list[str]]
     ready_path: str
     env: dict[str, str] = field(default_factory=dict)
+    ready_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,7 +126,9 @@ def start_server(spec: ServerSpec, *, timeout: float = 90) -> Server:
         if proc.poll() is not None:
             raise BenchError(f"{spec.name} exited with {proc.returncode}; see {log_path}")
         try:
-            status, _ = http_request(server.url, "GET", spec.ready_path, timeout=1)
+            status, _ = http_request(
+                server.url, "GET", spec.ready_path, headers=spec.ready_headers, timeout=1
+            )
             if status == 200:
                 server.ready_s = time.perf_counter() - t0
                 return server
@@ -160,7 +163,8 @@ def agenthost_spec(
     ``quiet`` serves it from a config with ``log_level = "warning"`` (no access log, no
     per-run log line), to compare with a quiet peer. ``target``: another agent to serve
     under the name ``tokens20`` (a framework agent in bench/agents_*.py); ``config``: more
-    TOML for the config file (a ``[store]`` table, say), which is then always used.
+    TOML for the config file (a ``[store]`` table, say; ``{port}`` in it becomes the port, so
+    each server gets its own files), which is then always used.
     """
     env = {} if plugins is None else {"AGENTHOST_LOAD_PLUGINS": ",".join(plugins)}
 
@@ -172,7 +176,8 @@ def agenthost_spec(
         level = 'log_level = "warning"\n' if quiet else ""
         path.write_text(
             f'[host]\nlisten = "127.0.0.1:{port}"\n{level}\n'
-            f'[agents.{AGENT_NAME}]\ntarget = "{ROOT / target}"\n\n{config}'
+            f'[agents.{AGENT_NAME}]\ntarget = "{ROOT / target}"\n\n'
+            + config.replace("{port}", str(port))
         )
         return [*cli, str(path)]
 
@@ -272,6 +277,9 @@ class Target:
     note: str = ""
     ceiling: str = ""
     """The label of the in-process ceiling (``Ceiling``) this endpoint is set against."""
+    driver: list[str] | None = None
+    """A load client to use instead of wrk (bench/pyload.py): ``[*driver, URL, "--duration",
+    S, "--connections", N]`` checks every answer itself and prints wrk's ``WRKJSON`` line."""
 
 
 @dataclass
@@ -328,11 +336,15 @@ def run_wrk(
         "\n".join(f"{k}: {v}" for k, v in target.headers.items()),
         *target.expects,
     ]
+    if target.driver:
+        cmd = [*target.driver, url, "--duration", f"{duration:g}", "--connections",
+               str(connections)]  # fmt: skip
     loadavg = os.getloadavg()[0]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120, cwd=ROOT)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if proc.returncode != 0 or line is None:
-        raise BenchError(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
+        tool = "the load client" if target.driver else "wrk"
+        raise BenchError(f"{tool} failed ({proc.returncode}): {proc.stderr or proc.stdout}")
     d = json.loads(line.removeprefix("WRKJSON "))
     seconds = d["duration_us"] / 1e6
     errors = sum(
@@ -534,6 +546,9 @@ def print_report(
         ours, peer = results.get(c.ours), results.get(c.peer)
         if not ours or not peer:
             continue
+        if not _median([r.rps for r in peer]) or not _median([r.p50_ms for r in peer]):
+            print(f"\n{c.ours}  vs  {c.peer}: no ratio, the peer answered nothing in time")
+            continue
         rps = _median([r.rps for r in ours]) / _median([r.rps for r in peer])
         p50 = _median([r.p50_ms for r in ours]) / _median([r.p50_ms for r in peer])
         p99 = _median([r.p99_ms for r in ours]) / _median([r.p99_ms for r in peer])
@@ -698,11 +713,13 @@ def main(
 def measure(server: Server, target: Target, args: argparse.Namespace) -> WrkResult:
     """Check a sample answer, warm up, load for ``args.duration``, check an answer again."""
     load = {"connections": args.connections, "threads": args.threads}
-    check_sample(server, target)
+    if target.driver is None:  # a driver checks a sample and every answer itself
+        check_sample(server, target)
     if args.warmup > 0:
         run_wrk(server.url, target, duration=args.warmup, **load)
     result = run_wrk(server.url, target, duration=args.duration, **load)
-    check_sample(server, target)  # still answering in full after the load
+    if target.driver is None:
+        check_sample(server, target)  # still answering in full after the load
     return result
 
 

@@ -61,7 +61,51 @@ def autogen() -> Run:
     return once
 
 
-FRAMEWORKS: dict[str, Callable[[], Run]] = {"maf": maf, "autogen": autogen}
+def agno() -> Run:
+    from agents_agno import agent
+    from agno.run.agent import RunContentEvent, ToolCallCompletedEvent
+
+    counter = iter(range(1 << 62))
+
+    async def once() -> tuple[str, bool]:
+        text, tool = [], False
+        # a fresh session per run; stream_events as agenthost's adapter and AgentOS run it
+        session = f"inprocess-{next(counter)}"
+        async for event in agent.arun("hi", stream=True, stream_events=True, session_id=session):
+            if isinstance(event, RunContentEvent) and isinstance(event.content, str):
+                text.append(event.content)
+            elif isinstance(event, ToolCallCompletedEvent) and event.tool is not None:
+                tool = event.tool.result == TOOL_RESULT
+        return "".join(text), tool
+
+    return once
+
+
+def agentscope() -> Run:
+    from agents_agentscope import make
+    from agentscope.event import TextBlockDeltaEvent, ToolResultTextDeltaEvent
+    from agentscope.message import Msg, TextBlock
+
+    async def once() -> tuple[str, bool]:
+        text, result = [], []
+        # a new Agent per run: a new conversation, on the shared model and toolkit
+        message = Msg(name="user", role="user", content=[TextBlock(text="hi")])
+        async for event in make().reply_stream(message):
+            if isinstance(event, TextBlockDeltaEvent):
+                text.append(event.delta)
+            elif isinstance(event, ToolResultTextDeltaEvent):
+                result.append(event.delta)
+        return "".join(text), "".join(result) == TOOL_RESULT
+
+    return once
+
+
+FRAMEWORKS: dict[str, Callable[[], Run]] = {
+    "maf": maf,
+    "autogen": autogen,
+    "agno": agno,
+    "agentscope": agentscope,
+}
 
 
 async def measure(once: Run, *, duration: float, warmup: float, concurrency: int) -> dict:
