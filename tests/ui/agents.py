@@ -16,6 +16,7 @@ from agenthost import (
     FilePart,
     InputRequired,
     ReasoningDelta,
+    RunContext,
     RunInput,
     ToolCall,
     ToolResult,
@@ -139,5 +140,11 @@ async def echo(input: RunInput) -> AsyncIterator[str]:
     yield f"You said: {input.text}"
 
 
+async def recall(input: RunInput, ctx: RunContext) -> AsyncIterator[str]:
+    """Says what the user said earlier in this session (from the host's history)."""
+    said = [m.text_content for m in await ctx.history() if m.role == "user"]
+    yield f"I remember: {' | '.join(said) or '(nothing)'}"
+
+
 AGENTS = {"stream": stream, "tools": tools, "slow": slow, "approver": approver,
-          "asker": asker, "echo": echo}
+          "asker": asker, "echo": echo, "recall": recall}
