@@ -20,6 +20,7 @@ PROVIDERS: dict[tuple[str, str], str] = {
     ("adapter", "maf"): "agenthost-maf",
     ("frontend", "a2a"): "agenthost-a2a",
     ("frontend", "chat"): "agenthost-openai",
+    ("frontend", "otel"): "agenthost-otel",
     ("frontend", "responses"): "agenthost-responses",
     ("sandbox_backend", "docker"): "agenthost-docker",
     ("sandbox_backend", "kubernetes"): "agenthost-kubernetes",
