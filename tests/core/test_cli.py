@@ -23,9 +23,11 @@ NO_BWRAP = {**os.environ, BWRAP_ENV: "/nonexistent/agenthost-test/bwrap"}
 FENCED = "```python\n6 * 7\n```"
 
 
-def agenthost(*args: str, cwd: Path = ROOT, **kw: object) -> subprocess.CompletedProcess[str]:
+def agenthost(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "agenthost.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=60, env=os.environ, **kw)
+                          capture_output=True, text=True, timeout=60, env=env or dict(os.environ))
 
 
 def free_port() -> int:
@@ -190,3 +192,107 @@ def test_errors_are_one_clear_line_not_a_traceback() -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "no_such_module_xyz" in result.stderr
+
+
+# --------------------------------------------------------------------------- check: targets
+
+TINY_FRAMEWORK = '''
+class TinyAgent:
+    def __init__(self, reply):
+        self.reply = reply
+
+agent = TinyAgent("hello from tiny")
+settings = {"not": "an agent"}
+'''
+TINY_PLUGIN = '''
+from agenthost import hookimpl
+
+@hookimpl
+def register_adapters(register):
+    register("tiny", "tiny_adapter:TinyAdapter", detect_modules=("tinyfw",))
+'''
+TINY_ADAPTER = '''
+from agenthost import Adapter
+
+class TinyAdapter(Adapter):
+    name = "tiny"
+
+    @classmethod
+    def detects(cls, obj):
+        return type(obj).__name__ == "TinyAgent"
+
+    async def run(self, input, ctx):
+        {body}
+'''
+
+
+def tiny_site(tmp_path: Path, run_body: str) -> dict[str, str]:
+    """Install ``agenthost-tiny`` (a dist-info and its modules) into a folder; the env that
+    puts it on the path, with only it of the installed plugins loading."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "tiny_plugin.py").write_text(TINY_PLUGIN)
+    (site / "tiny_adapter.py").write_text(TINY_ADAPTER.format(body=run_body))
+    info = site / "agenthost_tiny-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: agenthost-tiny\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[agenthost]\ntiny = tiny_plugin\n")
+    return {**os.environ, "PYTHONPATH": str(site), "AGENTHOST_LOAD_PLUGINS": "tiny"}
+
+
+def project(tmp_path: Path, agents: str) -> Path:
+    """A project folder with the framework module and a config naming its agents."""
+    folder = tmp_path / "project"
+    folder.mkdir(parents=True)
+    (folder / "tinyfw.py").write_text(TINY_FRAMEWORK)
+    (folder / "agenthost.toml").write_text(agents)
+    return folder / "agenthost.toml"
+
+
+def test_check_says_run_must_be_an_async_generator(tmp_path: Path) -> None:
+    env = tiny_site(tmp_path, "return self.target.reply")
+    config = project(tmp_path, '[agents.named]\ntarget = "tinyfw:agent"\nadapter = "tiny"\n'
+                               '[agents.detected]\ntarget = "tinyfw:agent"\n')
+    result = agenthost("check", str(config), cwd=tmp_path, env=env)  # from another folder
+    assert result.returncode == 1
+    err = result.stderr
+    why = "tiny_adapter.TinyAdapter.run must be an async generator: it is `async def run(...)` " \
+        "without `yield`"
+    assert f"{config}: agents.named.adapter: adapter 'tiny' of plugin 'tiny' cannot be " \
+        f"imported: {why}" in err
+    assert f"{config}: agents.detected.target: adapter 'tiny' of plugin 'tiny' cannot be " \
+        f"imported: {why}" in err
+    assert "2 problem(s)" in err
+
+
+def test_targets_resolve_from_the_config_files_folder(tmp_path: Path) -> None:
+    """``check`` and ``run`` (which builds the host as ``serve`` does) from another folder."""
+    env = tiny_site(tmp_path, "yield self.target.reply")
+    config = project(tmp_path, '[agents.tiny]\ntarget = "tinyfw:agent"\n'
+                               '[agents.file]\ntarget = "tinyfw.py:agent"\n')
+    checked = agenthost("check", str(config), cwd=tmp_path, env=env)
+    assert checked.returncode == 0, checked.stderr
+    for agent in ("tiny", "file"):
+        ran = agenthost("run", agent, "hi", "--config", str(config), cwd=tmp_path, env=env)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.strip() == "hello from tiny"
+    missing = project(tmp_path / "other", '[agents.a]\ntarget = "nowhere_xyz:agent"\n')
+    err = agenthost("check", str(missing), cwd=tmp_path, env=env).stderr
+    assert f"No module named 'nowhere_xyz' (looked in {missing.parent} first" in err
+
+
+def test_check_builds_the_adapter_on_the_target(tmp_path: Path) -> None:
+    env = tiny_site(tmp_path, "yield self.target.reply")
+    config = project(tmp_path, '[agents.a]\ntarget = "tinyfw:settings"\nadapter = "python"\n')
+    err = agenthost("check", str(config), cwd=tmp_path, env=env).stderr
+    assert f"{config}: agents.a.adapter: adapter 'python' does not accept builtins.dict: " \
+        "TypeError:" in err
+
+
+def test_check_suggests_a_close_adapter_name_on_the_adapter_key(tmp_path: Path) -> None:
+    env = tiny_site(tmp_path, "yield self.target.reply")
+    config = project(tmp_path, '[agents.a]\ntarget = "tinyfw:agent"\nadapter = "tyni"\n')
+    err = agenthost("check", str(config), cwd=tmp_path, env=env).stderr
+    assert f"{config}: agents.a.adapter: no adapter named 'tyni' is installed (did you mean " \
+        "'tiny'?) (installed: python, tiny)" in err
+    assert "pip install" not in err

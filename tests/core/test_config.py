@@ -118,7 +118,8 @@ pth = "x.db"
         "be installed",
         f"{path}: store.pth: unknown key",
         f"{path}: agents.a.target: cannot import 'no_such_module_xyz:agent': "
-        "ModuleNotFoundError: No module named 'no_such_module_xyz'",
+        "ModuleNotFoundError: No module named 'no_such_module_xyz' "
+        f"(looked in {tmp_path} first, then the current directory and installed packages)",
         f"9 problem(s) in {path}",
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
@@ -46,6 +47,17 @@ class Adapter(ABC):
 
     name: ClassVar[str]
     Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # `async def run` with `return` instead of `yield` is a coroutine: every run would
+        # fail with "'async for' requires an object with __aiter__". Say so where it is made.
+        if inspect.iscoroutinefunction(cls.__dict__.get("run")):
+            raise TypeError(
+                f"{cls.__module__}.{cls.__qualname__}.run must be an async generator: it is "
+                "`async def run(...)` without `yield`; yield each event (or text) instead "
+                "of returning"
+            )
 
     @classmethod
     def detects(cls, obj: object) -> bool:

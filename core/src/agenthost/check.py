@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from .config import Config, _format_errors, check_config
-from .plugins import Plugins, load_object
+from .errors import PluginError
+from .plugins import Plugins, config_folder, load_object
 
 MAX_PASSES = 20  # each pass sets aside at least one key; a config has far fewer bad ones
 
@@ -45,23 +46,68 @@ def check_file(path: str | Path, plugins: Plugins) -> list[str]:
         return _unique(problems)
     config.source = source
     problems += check_config(config, plugins)
-    problems += check_targets(config)
+    problems += check_targets(config, plugins)
     problems += [str(failure) for failure in plugins.failures.values()]
     return _unique(problems)
 
 
-def check_targets(config: Config) -> list[str]:
-    """Each agent's ``target`` imports."""
+def check_targets(config: Config, plugins: Plugins) -> list[str]:
+    """Each agent's ``target`` imports (from the config file's folder first, as ``serve``
+    does) and its adapter takes it: the adapter ``serve`` would use is built on it."""
     problems = []
+    folder = config_folder(config.source)
     for name, agent in config.agents.items():
+        key = f"{config.source}: agents.{name}"
         try:
-            load_object(agent.target)
+            target = load_object(agent.target, folder)
         except Exception as exc:
+            where = f" (looked in {folder} first, then the current directory and installed " \
+                "packages)" if folder and isinstance(exc, ModuleNotFoundError) else ""
             problems.append(
-                f"{config.source}: agents.{name}.target: cannot import {agent.target!r}: "
-                f"{type(exc).__name__}: {exc}"
+                f"{key}.target: cannot import {agent.target!r}: {type(exc).__name__}: {exc}{where}"
             )
+            continue
+        problems += _check_adapter(key, name, agent.adapter, target, agent.options, plugins)
     return problems
+
+
+def _check_adapter(
+    key: str,
+    agent: str,
+    adapter: str | None,
+    target: Any,
+    options: dict[str, Any],
+    plugins: Plugins,
+) -> list[str]:
+    """Build the agent's adapter on ``target`` as the host would; what goes wrong, if anything.
+    An unknown or unimportable named adapter is already reported by ``check_config``."""
+    try:
+        name = adapter or plugins.detect_adapter(target)
+    except PluginError as exc:
+        hint = "; name one with `adapter = ...`" if str(exc).startswith("no installed") else ""
+        return [f"{key}.target: {exc}{hint}"]
+    except Exception as exc:  # an adapter's detects() or import broke
+        return [f"{key}.target: detecting its adapter raised {type(exc).__name__}: {exc}"]
+    try:
+        cls = plugins.get("adapter", name).load()
+        model = getattr(cls, "Options", None)
+        parsed = model.model_validate(options) if model is not None else None
+    except (PluginError, ValidationError):
+        return [] if adapter else [f"{key}.adapter: detected adapter {name!r} cannot be loaded"]
+    try:
+        cls(target, parsed, name=agent)
+    except Exception as exc:
+        label = "adapter" if adapter else "target"
+        return [
+            f"{key}.{label}: adapter {name!r} does not accept {agent_kind(target)}: "
+            f"{type(exc).__name__}: {exc}"
+        ]
+    return []
+
+
+def agent_kind(target: Any) -> str:
+    kind = target if isinstance(target, type) else type(target)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _without(data: dict[str, Any], exc: ValidationError) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import sys
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,11 +19,11 @@ from starlette.routing import BaseRoute, Route
 from .adapter import Adapter
 from .auth import ApiKeyAuthenticator, Auth, Authenticator
 from .config import Config, check_config, is_loopback, validate_options
-from .errors import ConfigError, PluginError
+from .errors import ConfigError
 from .events import Principal
 from .frontend import Frontend
 from .gate import Gate
-from .plugins import Plugins, load_object
+from .plugins import Plugins, config_folder, load_object
 from .requests import PRINCIPAL_KEY
 from .runs import AgentEntry, RunPolicy, RunRegistry
 from .sandbox.manager import SandboxManager
@@ -83,7 +82,7 @@ class Host:
         )
         for name, section in self.config.agents.items():
             try:
-                target = load_object(section.target)
+                target = load_object(section.target, config_folder(self.config.source))
             except Exception as exc:
                 raise ConfigError([
                     f"{self.config.source}: agents.{name}.target: cannot import "
@@ -138,21 +137,7 @@ class Host:
 
     def detect_adapter(self, obj: object) -> str:
         """The name of the adapter that can serve ``obj``; frameworks before plain callables."""
-        candidates = []
-        for component in self.plugins.components["adapter"].values():
-            modules = component.details.get("detect_modules", ())
-            # Import an adapter only when its framework is already loaded (or it is generic).
-            if modules and not any(m in sys.modules for m in modules):
-                continue
-            candidates.append(component)
-        candidates.sort(key=lambda c: c.details.get("fallback", False))
-        for component in candidates:
-            if component.load().detects(obj):
-                return component.name
-        raise PluginError(
-            f"no installed adapter can serve {type(obj).__module__}.{type(obj).__qualname__}; "
-            f"installed adapters: {', '.join(self.plugins.names('adapter'))}"
-        )
+        return self.plugins.detect_adapter(obj)
 
     def add_agent(
         self,

@@ -44,11 +44,21 @@ BUILTIN_PLUGINS = (
 )
 
 
-def load_object(path: str) -> Any:
-    """Import ``"package.module:attr.sub"`` (or ``"dir/file.py:attr"``) and return the attribute."""
+def load_object(path: str, folder: str | Path | None = None) -> Any:
+    """Import ``"package.module:attr.sub"`` (or ``"dir/file.py:attr"``) and return the attribute.
+
+    With ``folder``, a ``file.py`` path is taken relative to it and modules are looked up
+    there first (then on the usual ``sys.path``): how a config file's targets resolve."""
     module_name, _, attr = path.rpartition(":")
     if not module_name or not attr:
         raise PluginError(f"{path!r} is not of the form 'module:attribute'")
+    if folder is not None:
+        folder = str(Path(folder).resolve())
+        if module_name.endswith(".py"):
+            module_name = str(Path(folder, module_name))
+        elif folder not in sys.path:
+            sys.path.insert(0, folder)
+            importlib.invalidate_caches()
     obj: Any = (
         _import_file(module_name)
         if module_name.endswith(".py")
@@ -57,6 +67,12 @@ def load_object(path: str) -> Any:
     for name in attr.split("."):
         obj = getattr(obj, name)
     return obj
+
+
+def config_folder(source: str) -> Path | None:
+    """The folder of the config file ``source`` (None for a config that is not a file)."""
+    path = Path(source)
+    return path.resolve().parent if path.is_file() else None
 
 
 def _import_file(filename: str) -> Any:
@@ -277,6 +293,24 @@ class Plugins:
                 f"(installed: {', '.join(names) or 'none'})"
                 + ("" if suggestion else f"; {install_hint(kind, name)}")
             ) from None
+
+    def detect_adapter(self, obj: object) -> str:
+        """The name of the adapter that can serve ``obj``; frameworks before plain callables."""
+        candidates = []
+        for component in self.components["adapter"].values():
+            modules = component.details.get("detect_modules", ())
+            # Import an adapter only when its framework is already loaded (or it is generic).
+            if modules and not any(m in sys.modules for m in modules):
+                continue
+            candidates.append(component)
+        candidates.sort(key=lambda c: c.details.get("fallback", False))
+        for component in candidates:
+            if component.load().detects(obj):
+                return component.name
+        raise PluginError(
+            f"no installed adapter can serve {type(obj).__module__}.{type(obj).__qualname__}; "
+            f"installed adapters: {', '.join(self.names('adapter'))}"
+        )
 
     def names(self, kind: Kind) -> list[str]:
         return sorted(self.components[kind])
