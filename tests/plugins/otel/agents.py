@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agenthost import RunContext, RunInput, ToolCall, ToolResult, Usage, UsageEvent
+from agenthost.sandbox.errors import SandboxTimeout
 
 
 async def calculator(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
@@ -19,10 +20,17 @@ async def calculator(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
 
 
 async def broken(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
-    """A tool whose sandbox code raises; the tool reports an error and the agent fails."""
+    """A tool whose sandbox code raises, then times out; the tool reports an error and the
+    agent fails."""
     yield ToolCall(call_id="c9", name="run_python", arguments={"code": "1 / 0"})
     sandbox = await ctx.sandbox()
     result = await sandbox.run_python("1 / 0")
     assert result.error is not None
+    timed_out = False
+    try:  # killed from the host side past its timeout
+        await sandbox.run_python("import time; time.sleep(30)", timeout=0.3)
+    except SandboxTimeout:
+        timed_out = True
+    assert timed_out
     yield ToolResult(call_id="c9", name="run_python", output=result.error.type, is_error=True)
     raise RuntimeError("the agent gave up after the tool failed")

@@ -39,6 +39,7 @@ def config(collector: Collector, *, keys: bool = False, **otel: Any) -> Config:
         "sandboxes": {"default": {"backend": "local", "pool": 0}},
         "frontends": {
             "native": {},
+            "chat": {},
             "otel": {
                 "endpoint": collector.url,
                 "service_name": "otel-test",
@@ -142,6 +143,31 @@ def test_a_run_exports_the_span_tree_run_tool_sandbox_under_the_callers_trace(
     assert {"service.name": "otel-test"}.items() <= collector.resources()[0].items()
 
 
+def test_the_openai_clients_traceparent_continues_its_trace(
+    server: ServerHandle, collector: Collector
+) -> None:
+    """Through another frontend (Chat Completions) and its official client."""
+    from openai import OpenAI
+
+    client = OpenAI(
+        base_url=server.url + "/v1",
+        api_key="unused",
+        max_retries=0,
+        default_headers={"traceparent": TRACEPARENT},
+    )
+    completion = client.chat.completions.create(
+        model="calculator", messages=[{"role": "user", "content": "go"}]
+    )
+    assert "42" in (completion.choices[0].message.content or "")
+    flush(server)
+    (root,) = by_name(collector)["invoke_agent calculator"]
+    assert root.trace_id.hex() == TRACE_ID
+    assert root.parent_span_id.hex() == PARENT_ID
+    assert attributes(root.attributes)["agenthost.protocol"] == "chat"
+    (sandbox,) = by_name(collector)["sandbox python"]
+    assert sandbox.trace_id.hex() == TRACE_ID
+
+
 def test_a_failed_tool_and_run_are_marked_in_error(
     server: ServerHandle, collector: Collector
 ) -> None:
@@ -151,7 +177,7 @@ def test_a_failed_tool_and_run_are_marked_in_error(
     spans = by_name(collector)
     (root,) = spans["invoke_agent broken"]
     (tool,) = spans["execute_tool run_python"]
-    (sandbox,) = spans["sandbox python"]
+    sandbox, killed = spans["sandbox python"]
     assert root.parent_span_id == b""  # no traceparent: a new trace
     error = 2  # STATUS_CODE_ERROR
     assert root.status.code == error
@@ -162,6 +188,10 @@ def test_a_failed_tool_and_run_are_marked_in_error(
     assert sandbox.status.code == error
     assert attributes(sandbox.attributes)["error.type"] == "ZeroDivisionError"
     assert sandbox.parent_span_id == tool.span_id
+    assert killed.status.code == error
+    assert attributes(killed.attributes)["agenthost.sandbox.killed"] == "timeout"
+    assert attributes(killed.attributes)["error.type"] == "SandboxTimeout"
+    assert killed.parent_span_id == tool.span_id
 
 
 def _points(metric: Any) -> list[tuple[dict[str, Any], Any]]:
@@ -199,16 +229,19 @@ def test_metrics_count_what_the_runs_did_over_otlp_and_prometheus(
     tokens = {(a["agent"], a["type"]): v for a, v in _points(metrics["agenthost.tokens"])}
     assert tokens == {("calculator", "input"): 14, ("calculator", "output"): 10}
     calls = {(a["op"], a["outcome"]): v for a, v in _points(metrics["agenthost.sandbox.calls"])}
-    assert calls == {("python", "ok"): 2, ("python", "error"): 1}
-    # Two sessions, each holding its sandbox; pool = 0 so nothing warm.
-    assert _points(metrics["agenthost.sandbox.live"]) == [({"profile": "default"}, 2)]
+    assert calls == {("python", "ok"): 2, ("python", "error"): 2}
+    kills = {(a["profile"], a["reason"]): v for a, v in _points(metrics["agenthost.sandbox.kills"])}
+    assert kills == {("default", "timeout"): 1}
+    # Two sessions hold a sandbox; s2's executor was killed (it restarts on its next call), so
+    # one executor is alive; pool = 0 so nothing is warm.
+    assert _points(metrics["agenthost.sandbox.live"]) == [({"profile": "default"}, 1)]
     assert _points(metrics["agenthost.sandbox.sessions"]) == [({"profile": "default"}, 2)]
     assert _points(metrics["agenthost.sandbox.pool.warm"]) == [({"profile": "default"}, 0)]
     assert _points(metrics["agenthost.principal.runs.limit"]) == [({}, 64)]
     active = {a["status"]: v for a, v in _points(metrics["agenthost.runs.active"])}
     assert active == {"running": 0, "queued": 0}
     started = [v for _, v in _points(metrics["agenthost.sandbox.start.duration"])]
-    assert started == [2]  # two executors spawned
+    assert started == [2]  # two executors spawned (the killed one restarts on its next call)
 
     # The same numbers as Prometheus text, parsed by prometheus_client's own parser.
     response = httpx.get(f"{server.url}/metrics", timeout=10)
@@ -222,7 +255,7 @@ def test_metrics_count_what_the_runs_did_over_otlp_and_prometheus(
     }
     assert samples == {("calculator", "completed"): 2.0, ("broken", "failed"): 1.0}
     live = [s.value for s in families["agenthost_sandbox_live"].samples]
-    assert live == [2.0]
+    assert live == [1.0]
 
 
 def test_metrics_endpoint_is_behind_the_hosts_auth_unless_public(
