@@ -112,22 +112,29 @@ class BrokenSuite(example.TestExampleAdapter):
 
 
 @pytest.mark.parametrize(
-    ("adapter", "check"),
+    ("adapter", "check", "fix"),
     [
-        (Forgetful, "test_same_session_remembers"),
-        (NotStreaming, "test_text_streams_as_deltas"),
-        (WrongCompletion, "test_text_streams_as_deltas"),
-        (MadeUpToolOutput, "test_tool_call_then_result"),
-        (SwallowsErrors, "test_agent_error_fails_the_run"),
-        (SwallowsErrors, "test_tool_error"),
-        (IgnoresCancel, "test_cancel_during_slow_tool"),
+        (Forgetful, "test_same_session_remembers", "map ctx.session_id to the framework's"),
+        (NotStreaming, "test_text_streams_as_deltas", "yield a MessageDelta for each chunk"),
+        (WrongCompletion, "test_text_streams_as_deltas", "complete the message with exactly"),
+        (MadeUpToolOutput, "test_tool_call_then_result", "pass the tool's real return value"),
+        (SwallowsErrors, "test_agent_error_fails_the_run", "let the framework's exception"),
+        (SwallowsErrors, "test_tool_error", "let the tool's exception propagate"),
+        (IgnoresCancel, "test_cancel_during_slow_tool", "`try: ... finally:`"),
     ],
 )
-def test_the_kit_fails_a_broken_adapter(adapter: type[ExampleAdapter], check: str) -> None:
+def test_the_kit_fails_a_broken_adapter(
+    adapter: type[ExampleAdapter], check: str, fix: str
+) -> None:
+    """Each failure says what happened, what to change, and prints the run's events."""
     suite = type(f"Broken{adapter.__name__}", (BrokenSuite,), {"broken": adapter})()
     with pytest.raises(AssertionError) as failure:
         getattr(suite, check)()
-    print(f"{adapter.__name__} failed {check}: {str(failure.value).splitlines()[0]}")
+    message = str(failure.value)
+    assert fix in message.partition("\nfix: ")[2]
+    assert "\nevents of run r_" in message
+    assert '"type":"run.started"' in message  # the event log, one event per line
+    print(f"{adapter.__name__} failed {check}: {message.splitlines()[0]}")
 
 
 def test_the_same_checks_pass_on_the_unbroken_adapter() -> None:

@@ -74,17 +74,43 @@ class RunResult:
         return "".join(m.text_content for m in getattr(self.terminal, "output", []))
 
     def describe(self) -> str:
-        return "\n".join(e.model_dump_json(exclude={"run_id"})[:300] for e in self.events)
+        return event_log(self.events)
+
+
+def event_log(events: list[Any]) -> str:
+    """One line per event (long ones cut), the way the kit prints a run that failed a check."""
+    return "\n".join(
+        "  " + e.model_dump_json(exclude={"run_id"})[:300] for e in events
+    ) or "  (no events)"
+
+
+def require(ok: object, what: str, fix: str, *results: RunResult) -> None:
+    """Fail a check unless ``ok``: what went wrong, what to change, and each run's events."""
+    if ok:
+        return
+    logs = "".join(f"\nevents of run {r.run.run_id}:\n{r.describe()}" for r in results)
+    raise AssertionError(f"{what}\nfix: {fix}{logs}")
+
+
+NO_TERMINAL = (
+    "do not yield run.completed, run.failed or run.cancelled from run(): end the generator "
+    "(or raise) and the host emits the one terminal event"
+)
 
 
 def check_invariants(events: list[Any]) -> None:
     """seq 0.. without gaps, ``run.started`` first, exactly one terminal event, last."""
-    assert events, "the run produced no events"
-    assert [e.seq for e in events] == list(range(len(events))), "seq is not 0, 1, 2, ..."
-    assert events[0].type == "run.started", f"first event is {events[0].type}"
+
+    def require_(ok: bool, what: str) -> None:
+        if not ok:
+            raise AssertionError(f"{what}\nfix: {NO_TERMINAL}\nevents:\n{event_log(events)}")
+
+    require_(bool(events), "the run produced no events")
+    require_([e.seq for e in events] == list(range(len(events))), "seq is not 0, 1, 2, ...")
+    require_(events[0].type == "run.started", f"the first event is {events[0].type}")
     terminals = [e.type for e in events if e.type in TERMINAL_TYPES]
-    assert len(terminals) == 1, f"expected exactly one terminal event, got {terminals}"
-    assert events[-1].type in TERMINAL_TYPES, f"last event is {events[-1].type}"
+    require_(len(terminals) == 1, f"expected exactly one terminal event, got {terminals}")
+    require_(events[-1].type in TERMINAL_TYPES, f"the last event is {events[-1].type}")
 
 
 class KitHost:
@@ -184,11 +210,21 @@ class AdapterSuite:
             agent = self.make_agent(Script(turns=[Turn(text="hi")]))
             async with self.serving(Script(turns=[Turn(text="hi")])) as kit:
                 name = kit.host.detect_adapter(agent)
+                fix = (
+                    f"make detects(obj) return True for {type(agent).__qualname__} objects, and "
+                    "name the framework's module in detect_modules=(...) when the plugin "
+                    "registers the adapter"
+                )
                 if self.adapter is not None:
-                    assert name == self.adapter, f"detected adapter {name!r}, not {self.adapter!r}"
-                assert name != "python", "a framework agent was taken for a plain callable"
+                    require(name == self.adapter,
+                            f"the host detected adapter {name!r} for the agent, not "
+                            f"{self.adapter!r}", fix)
+                require(name != "python", "the framework's agent was taken for a plain callable "
+                        "(the python adapter)", fix)
                 info = kit.host.agents[self.agent_name].adapter.describe()
-                assert info.name == self.agent_name
+                require(info.name == self.agent_name,
+                        f"describe() named the agent {info.name!r}, not {self.agent_name!r}",
+                        "keep AgentInfo.name = self.agent_name (the base describe() does)")
 
         self.run_async(go())
 
@@ -199,18 +235,37 @@ class AdapterSuite:
         async def go() -> None:
             async with self.serving(Script(turns=[Turn(text=text)])) as kit:
                 result = await kit.run("tell me something")
-            assert result.terminal.type == "run.completed", result.describe()
+            require(result.terminal.type == "run.completed",
+                    f"the run ended with {result.terminal.type}, not run.completed",
+                    "the scripted model answered once with text: run() must end normally",
+                    result)
             deltas = result.of("message.delta")
             if self.streams_text:
-                assert len(deltas) > 1, f"the answer came as {len(deltas)} delta(s), not a stream"
+                require(len(deltas) > 1,
+                        f"the answer came as {len(deltas)} delta(s), not a stream",
+                        "yield a MessageDelta for each chunk the framework streams (or set "
+                        "streams_text = False on the suite and say why)", result)
             completed = [
                 e.message for e in result.of("message.completed") if e.message.role == "assistant"
             ]
-            assert len(completed) == 1, result.describe()
-            assert completed[0].text_content == result.delta_text
-            assert result.delta_text.strip() == text
-            assert {d.message_id for d in deltas} == {completed[0].id}
-            assert result.text.strip() == text
+            require(len(completed) == 1,
+                    f"{len(completed)} assistant message.completed events for one model answer",
+                    "complete each model answer once, with the id its deltas used (or not at "
+                    "all: the host completes streamed text you do not complete)", result)
+            require(completed[0].text_content == result.delta_text,
+                    "the completed message's text differs from its deltas joined",
+                    "complete the message with exactly the text you streamed", result)
+            require(result.delta_text.strip() == text,
+                    f"the deltas carry {result.delta_text.strip()!r}, the model said {text!r}",
+                    "stream the model's text verbatim", result)
+            require({d.message_id for d in deltas} == {completed[0].id},
+                    "the deltas and the completed message do not share one message_id",
+                    "use one id per model answer, e.g. agenthost.new_id('m'), for its deltas "
+                    "and its MessageCompleted", result)
+            require(result.text.strip() == text,
+                    f"run.completed's output is {result.text.strip()!r}, not {text!r}",
+                    "the output is the completed messages: complete the answer's message",
+                    result)
 
         self.run_async(go())
 
@@ -234,21 +289,43 @@ class AdapterSuite:
         async def go() -> None:
             async with self.serving(script) as kit:
                 result = await kit.run("weather in Paris and Rome?")
-            assert result.terminal.type == "run.completed", result.describe()
-            assert sorted(calls) == ["Paris", "Rome"], "the tool did not run once per call"
+            require(result.terminal.type == "run.completed",
+                    f"the run ended with {result.terminal.type}, not run.completed",
+                    "run the model's tool calls with the framework and go on to its next answer",
+                    result)
+            require(sorted(calls) == ["Paris", "Rome"],
+                    f"the tool ran for {sorted(calls)}, not once for Paris and once for Rome",
+                    "wrap script.tools as the framework's tools in make_agent, and have the "
+                    "scripted model request turn.tool_calls", result)
             tool_calls = result.of("tool.call")
-            assert sorted(c.arguments.get("city") for c in tool_calls) == ["Paris", "Rome"]
-            assert {c.name for c in tool_calls} == {"lookup"}
+            require(sorted(str(c.arguments.get("city")) for c in tool_calls) == ["Paris", "Rome"]
+                    and {c.name for c in tool_calls} == {"lookup"},
+                    "the tool.call events are not the two lookup calls the model made",
+                    "yield ToolCall(call_id=..., name=..., arguments={...parsed...}) for each "
+                    "call the model makes", result)
             results = {r.call_id: r for r in result.of("tool.result")}
-            assert len({c.call_id for c in tool_calls}) == 2, "tool call ids are not distinct"
+            require(len({c.call_id for c in tool_calls}) == 2, "tool call ids are not distinct",
+                    "use the framework's call id (one per call) as call_id", result)
             for call in tool_calls:
                 tool_result = results.get(call.call_id)
-                assert tool_result is not None, f"no tool.result for call {call.call_id}"
-                assert tool_result.seq > call.seq, "tool.result came before its tool.call"
-                assert not tool_result.is_error
-                assert token in str(tool_result.output), "the result is not the tool's output"
-                assert call.arguments["city"] in str(tool_result.output)
-            assert result.text.strip().endswith("Sunny in both.")
+                require(tool_result is not None, f"no tool.result for call {call.call_id}",
+                        "yield ToolResult(call_id=<the call's id>, output=...) when the tool "
+                        "returns", result)
+                assert tool_result is not None
+                require(tool_result.seq > call.seq, "a tool.result came before its tool.call",
+                        "yield the ToolCall when the model asks, the ToolResult after the tool "
+                        "ran", result)
+                require(not tool_result.is_error, f"call {call.call_id} reported an error",
+                        "the lookup tool cannot fail: pass its return value as output", result)
+                require(token in str(tool_result.output)
+                        and call.arguments["city"] in str(tool_result.output),
+                        f"the result of {call.call_id} is not what the tool returned",
+                        "pass the tool's real return value as ToolResult.output", result)
+            require(result.text.strip().endswith("Sunny in both."),
+                    f"the run's output {result.text.strip()!r} does not end with the model's "
+                    "answer after the tools, 'Sunny in both.'",
+                    "after the tool results, stream and complete the model's next answer as a "
+                    "new message (a new id)", result)
 
         self.run_async(go())
 
@@ -260,8 +337,14 @@ class AdapterSuite:
                 session = "s-" + self.token()
                 first = await kit.run("alpha", session)
                 second = await kit.run("beta", session)
-            assert first.text.strip() == "alpha", first.describe()
-            assert second.text.strip() == "alpha | beta", second.describe()
+            fix = ("map ctx.session_id to the framework's own conversation key (thread id, "
+                   "session id, memory) so two runs with the same id continue one conversation")
+            require(first.text.strip() == "alpha",
+                    f"the first run answered {first.text.strip()!r}, not 'alpha'",
+                    "send the run's input messages to the model", first)
+            require(second.text.strip() == "alpha | beta",
+                    f"the second run of the session answered {second.text.strip()!r}, not "
+                    "'alpha | beta': the model did not see the first run", fix, first, second)
 
         self.run_async(go())
 
@@ -272,7 +355,11 @@ class AdapterSuite:
             async with self.serving(Script(turns=[Turn(echo=True), Turn(echo=True)])) as kit:
                 await kit.run("alpha", "a-" + self.token())
                 other = await kit.run("gamma", "b-" + self.token())
-            assert other.text.strip() == "gamma", other.describe()
+            require(other.text.strip() == "gamma",
+                    f"a run in a new session answered {other.text.strip()!r}, not 'gamma': it "
+                    "saw another session's messages",
+                    "key the framework's memory on ctx.session_id, never share one across "
+                    "sessions", other)
 
         self.run_async(go())
 
@@ -298,17 +385,30 @@ class AdapterSuite:
                 await kit.host.runs.stop(run, "cancelled by request")
                 took = time.monotonic() - asked
                 result = await reader
-                assert result.terminal.type == "run.cancelled", result.describe()
-                assert run.task is not None and run.task.done(), (
-                    "the framework kept running past the cancel grace period "
-                    f"({kit.host.runs.policy.cancel_grace_seconds} s)"
-                )
-                assert state.cancelled, f"the tool was not cancelled (cancel took {took:.2f} s)"
-                assert not state.finished
-                assert [c.name for c in result.of("tool.call")] == ["slow"]
+                fix = ("the task iterating run() is cancelled: let the CancelledError reach the "
+                       "framework's work, and for a framework with its own cancel API call it in "
+                       "a `try: ... finally:` around the stream (ctx.cancelled is set first)")
+                require(result.terminal.type == "run.cancelled",
+                        f"the cancelled run ended with {result.terminal.type}",
+                        "do not catch CancelledError in run(); " + fix, result)
+                grace = kit.host.runs.policy.cancel_grace_seconds
+                require(run.task is not None and run.task.done(),
+                        f"the framework kept running past the cancel grace period ({grace} s)",
+                        fix, result)
+                require(state.cancelled,
+                        f"the tool was not cancelled (the cancel took {took:.2f} s)", fix, result)
+                require(not state.finished, "the tool ran to its end after the cancel", fix,
+                        result)
+                require([c.name for c in result.of("tool.call")] == ["slow"],
+                        "the cancelled run does not show the one slow tool call",
+                        "yield the ToolCall before the framework runs the tool", result)
                 after = await kit.run("are you there?", session)
-                assert after.terminal.type == "run.completed", after.describe()
-                assert after.text.strip() == "recovered"
+                require(after.terminal.type == "run.completed" and
+                        after.text.strip() == "recovered",
+                        "the session's next message after a cancel did not get the model's "
+                        "next answer 'recovered'",
+                        "leave the framework's session usable after a cancel (no lock or "
+                        "half-written state held)", result, after)
 
         self.run_async(go())
 
@@ -319,8 +419,14 @@ class AdapterSuite:
         async def go() -> None:
             async with self.serving(Script(turns=[Turn(error=f"model broke {token}")])) as kit:
                 result = await kit.run("hello")
-            assert result.terminal.type == "run.failed", result.describe()
-            assert token in result.terminal.message, result.terminal.message
+            fix = ("let the framework's exception propagate out of run(); the host turns it into "
+                   "run.failed (do not turn it into text)")
+            require(result.terminal.type == "run.failed",
+                    f"the model raised, and the run ended with {result.terminal.type}", fix,
+                    result)
+            require(token in result.terminal.message,
+                    f"run.failed does not carry the model's error: {result.terminal.message!r}",
+                    fix, result)
 
         self.run_async(go())
 
@@ -340,12 +446,22 @@ class AdapterSuite:
             async with self.serving(script) as kit:
                 result = await kit.run("try the tool")
             if self.tool_errors == "fail":
-                assert result.terminal.type == "run.failed", result.describe()
-                assert token in result.terminal.message, result.terminal.message
+                require(result.terminal.type == "run.failed" and
+                        token in result.terminal.message,
+                        "a tool raised and the run did not fail with the tool's error",
+                        "let the tool's exception propagate out of run(); if the framework "
+                        "reports tool errors to the model instead, set tool_errors = \"report\" "
+                        "on the suite", result)
             else:
                 errors = [r for r in result.of("tool.result") if r.is_error]
-                assert errors and token in str(errors[0].output), result.describe()
-                assert result.terminal.type == "run.completed", result.describe()
+                require(bool(errors) and token in str(errors[0].output),
+                        "a tool raised and no tool.result with is_error carries its error",
+                        "yield ToolResult(call_id=..., output=<the error>, is_error=True)",
+                        result)
+                require(result.terminal.type == "run.completed",
+                        f"after a reported tool error the run ended with "
+                        f"{result.terminal.type}",
+                        "go on to the model's next answer after an error result", result)
 
         self.run_async(go())
 
@@ -360,11 +476,19 @@ class AdapterSuite:
             async with self.serving(script) as kit:
                 result = await kit.run("count")
             reported = result.of("usage")
-            assert reported, result.describe()
+            fix = ("yield UsageEvent(usage=Usage(input_tokens=..., output_tokens=..., "
+                   "total_tokens=...)) once per model call (or set reports_usage = False on "
+                   "the suite and say why)")
+            require(bool(reported), "the model reported usage and no usage event came", fix,
+                    result)
             total = sum((e.usage for e in reported), Usage())
-            assert (total.input_tokens, total.output_tokens) == (3, 5)
-            assert result.terminal.usage is not None
-            assert result.terminal.usage.output_tokens == 5
+            require((total.input_tokens, total.output_tokens) == (3, 5),
+                    f"usage events sum to {total.input_tokens} in / {total.output_tokens} out, "
+                    "the model reported 3 / 5",
+                    "report each model call's usage once, with the framework's numbers", result)
+            require(result.terminal.usage is not None
+                    and result.terminal.usage.output_tokens == 5,
+                    "run.completed does not carry the summed usage", fix, result)
 
         self.run_async(go())
 
@@ -378,7 +502,9 @@ __all__ = [
     "SlowToolState",
     "Turn",
     "check_invariants",
+    "event_log",
     "failing_tool",
     "lookup_tool",
+    "require",
     "slow_tool",
 ]
