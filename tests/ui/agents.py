@@ -7,7 +7,7 @@ import asyncio
 import struct
 import threading
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from agenthost import (
@@ -146,5 +146,7 @@ async def recall(input: RunInput, ctx: RunContext) -> AsyncIterator[str]:
     yield f"I remember: {' | '.join(said) or '(nothing)'}"
 
 
-AGENTS = {"stream": stream, "tools": tools, "slow": slow, "approver": approver,
-          "asker": asker, "echo": echo, "recall": recall}
+AGENTS: dict[str, Callable[..., Any]] = {
+    "stream": stream, "tools": tools, "slow": slow, "approver": approver,
+    "asker": asker, "echo": echo, "recall": recall,
+}

@@ -59,6 +59,7 @@ class UiFrontend(Frontend):
         return routes
 
     async def startup(self) -> None:
+        log.info("ui: the web UI is at /ui/ on this host")
         if not any(f.name == "native" for f in self.host.frontends):
             log.warning("the ui frontend is served without the native frontend, whose API "
                         "it calls: add [frontends.native] to the config")

@@ -62,6 +62,16 @@ export function userNode(text) {
     el("div", { class: "text", text }));
 }
 
+// A tool call's arguments: each one by name, strings as they are (code reads as code).
+function argumentsNode(args) {
+  if (!args || typeof args !== "object" || Array.isArray(args)) return el("pre", { text: json(args) });
+  const list = el("dl");
+  for (const [name, value] of Object.entries(args)) {
+    list.append(el("dt", { text: name }), el("dd", {}, el("pre", { text: json(value) })));
+  }
+  return list;
+}
+
 // The tool-approval calls a run.input_required asks about, or null for a plain question.
 // Adapters shape the payload differently: MAF {type: "approval", calls}, AgentScope
 // {kind: "approval", tool_calls}, Agno {requirements: [{kind: "confirmation", ...}]}.
@@ -148,8 +158,7 @@ export class Turn {
   on_tool_call(event) {
     const card = this.card(event.call_id, event.name);
     card.node.insertBefore(
-      el("div", { class: "tool-args" }, el("h3", { text: "Arguments" }),
-        el("pre", { text: json(event.arguments) })),
+      el("div", { class: "tool-args" }, el("h3", { text: "Arguments" }), argumentsNode(event.arguments)),
       card.outputs);
   }
 
