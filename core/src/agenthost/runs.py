@@ -39,6 +39,7 @@ from .events import (
     UsageEvent,
     new_id,
 )
+from .signals import signals
 from .store import RunRecord, Store
 
 log = logging.getLogger("agenthost.runs")
@@ -159,6 +160,8 @@ class Run:
         elif kind == "usage":
             self._usage = event.usage if self._usage is None else self._usage + event.usage
         self._wake()
+        if signals.active:
+            signals.run_event(self, event)
 
     def _wake(self) -> None:
         waiter, self._wakeup = self._wakeup, None

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ..events import FilePart
+from ..signals import signals
 from .errors import (
     ExecutorCrashed,
     PathOutsideWorkdir,
@@ -236,6 +237,27 @@ class Sandbox:
         timeout: float | None,
         on_output: Callable[[str, bytes], None] | None = None,
     ) -> Reply:
+        if not signals.active:
+            return await self._request(op, args, blob, timeout=timeout, on_output=on_output)
+        start, reply, error = time.time_ns(), None, None
+        try:
+            reply = await self._request(op, args, blob, timeout=timeout, on_output=on_output)
+            return reply
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            signals.sandbox_call(self, op, start, time.time_ns(), reply, error)
+
+    async def _request(
+        self,
+        op: str,
+        args: dict[str, Any],
+        blob: bytes = b"",
+        *,
+        timeout: float | None,
+        on_output: Callable[[str, bytes], None] | None = None,
+    ) -> Reply:
         limit = self.options.timeout if timeout is None else timeout
         async with self._lock:
             self._check_open()
@@ -305,6 +327,8 @@ class Sandbox:
         if self._closed is not None:
             return
         self._closed = reason
+        if signals.active:
+            signals.sandbox_released(self, reason)
         if self._on_close is not None:
             self._on_close(self)
         conn, self._conn = self._conn, None

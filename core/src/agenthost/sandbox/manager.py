@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from ..config import _format_errors
 from ..errors import ConfigError
 from ..events import Principal, new_id
+from ..signals import signals
 from .api import Sandbox
 from .backend import SandboxBackend, SandboxSpec
 from .errors import (
@@ -220,6 +221,7 @@ class SandboxManager:
 
     async def create(self, profile: str = "default") -> Sandbox:
         """A new sandbox of ``profile`` owned by the caller (close it when done)."""
+        began = time.monotonic()
         p = self._profile(profile)
         await self._started(p)
         conn = await self._acquire(p)
@@ -240,6 +242,8 @@ class SandboxManager:
             on_close=self._forget,
         )
         p.sandboxes.add(sandbox)
+        if signals.active:
+            signals.sandbox_acquired(sandbox, time.monotonic() - began)
         return sandbox
 
     def _forget(self, sandbox: Sandbox) -> None:
@@ -279,6 +283,7 @@ class SandboxManager:
             labels={"agenthost.profile": p.name, "agenthost.owner-pid": str(os.getpid())},
         )
         process = None
+        began = time.monotonic()
         try:
             process = await p.backend.spawn(spec)
             limit = p.options.timeout + START_TIMEOUT
@@ -296,6 +301,8 @@ class SandboxManager:
                 raise SandboxStartError(
                     f"sandbox profile {p.name!r}: the executor did not start: {exc}"
                 ) from None
+            if signals.active:
+                signals.sandbox_spawned(p.name, time.monotonic() - began)
             return conn
         except BaseException:
             p.live -= 1
