@@ -4,6 +4,7 @@
 #   - py-spy in bench/.venvs/tools (for --profile)
 #   - agentscope-runtime 1.1.6 in its own venv, bench/.venvs/agentscope-runtime (gitignored)
 #   - agent-framework-devui in its own venv, bench/.venvs/maf-devui (bench/maf.py)
+#   - agentscope 2 with its app server's extras, bench/.venvs/agentscope-app (bench/agentscope2.py)
 # agentscope-runtime 1.1.6 breaks on import with agentscope 2, hence the "agentscope<2" pin;
 # agentscope 1.x itself then needs mcp<2 (it imports mcp's streamablehttp_client), greenlet
 # and tqdm, which it does not declare: without them only the peer's "text" path works.
@@ -65,6 +66,22 @@ else
         "agent-framework-devui==1.0.0b261022" "agent-framework-core==$maf_core"
 fi
 
+# AgentScope 2's own app server (agentscope.app.create_app) for bench/agentscope2.py: the
+# workspace's agentscope (the same version, pinned here to it) lacks the "service" extra the
+# app imports (apscheduler, ...), and "storage-sql" + aiosqlite give it a sqlite store.
+as_app_venv="$here/.venvs/agentscope-app"
+as_version="$(cd "$here/.." && uv run --no-sync python -c \
+    'import importlib.metadata as md; print(md.version("agentscope"))')"
+if [ -x "$as_app_venv/bin/python" ] && "$as_app_venv/bin/python" -c "
+import importlib.metadata as md, agentscope.app, apscheduler, aiosqlite
+assert md.version('agentscope') == '$as_version'" 2>/dev/null; then
+    echo "setup_peers: agentscope's app already set up in $as_app_venv" >&2
+else
+    uv venv --allow-existing --python "$python_version" "$as_app_venv"
+    uv pip install --python "$as_app_venv/bin/python" \
+        "agentscope[service,storage-sql]==$as_version" aiosqlite
+fi
+
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as md
 print("agentscope-runtime", md.version("agentscope-runtime"), "| agentscope", md.version("agentscope"),
@@ -73,4 +90,6 @@ PY
 "$maf_venv/bin/python" -c 'import importlib.metadata as md
 print("agent-framework-devui", md.version("agent-framework-devui"), "| agent-framework-core",
       md.version("agent-framework-core"))'
+"$as_app_venv/bin/python" -c 'import importlib.metadata as md
+print("agentscope (app)", md.version("agentscope"))'
 wrk --version 2>&1 | head -1 || true

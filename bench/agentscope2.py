@@ -1,0 +1,82 @@
+"""An AgentScope 2 agent served by agenthost and by AgentScope 2's own app (``create_app``).
+
+    bash bench/setup_peers.sh                  # once: wrk, the peers' venvs
+    uv run python bench/agentscope2.py --runs 3 --quiet
+
+Both serve bench/agents_agentscope.py: an AgentScope ``Agent`` on agenthost_agentscope's
+scripted model that calls one tool, then streams 20 tokens; both keep their sessions in a
+sqlite file (agenthost ``[store] backend = "sqlite"``, the app ``AsyncSQLAlchemyStorage``).
+The app (bench/peers/agentscope2_app.py, in bench/.venvs/agentscope-app) needs three requests
+per run (a session, its SSE subscription, the chat trigger), which wrk cannot make, so
+bench/pyload.py drives it, and drives agenthost's native SSE too for the comparison under
+the same client; agenthost under wrk is there for scale with the other benchmarks.
+bench/inprocess.py runs the same agent in a loop without HTTP: AgentScope's ceiling.
+Target (issue 15): >= 1.5x the app's req/s, p99 no worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import harness
+from harness import AGENT_NAME, BENCH, BenchError, Ceiling, Comparison, ServerSpec, Target
+
+WRK = "agenthost POST /agents/{name}/runs (SSE), wrk"
+NATIVE = "agenthost POST /agents/{name}/runs (SSE), pyload"
+APP = "AgentScope app sessions + stream + chat, pyload"
+CEILING = "AgentScope in-process (reply_stream)"
+APP_VENV = BENCH / ".venvs" / "agentscope-app"
+STORE = '[store]\nbackend = "sqlite"\npath = "/tmp/bench-agenthost-{port}.db"\n'
+
+
+def check_native(raw: bytes) -> None:
+    events = [data for _, data in harness.sse_events(raw)]
+    kinds = [e["type"] for e in events]
+    if "tool.result" not in kinds or kinds[-1] != "run.completed":
+        raise BenchError(f"{WRK}: events {kinds}")
+    harness.expect_tokens([e["text"] for e in events if e["type"] == "message.delta"], WRK)
+
+
+def app_spec(quiet: bool) -> ServerSpec:
+    python = APP_VENV / "bin" / "python"
+    if not python.exists():
+        raise BenchError(f"{python} is missing: run bench/setup_peers.sh first")
+
+    def argv(port: int) -> list[str]:
+        cmd = [str(python), str(BENCH / "peers" / "agentscope2_app.py"), "--port", str(port)]
+        return [*cmd, *(["--quiet"] if quiet else [])]
+
+    return ServerSpec("agentscope-app", argv, "/health", ready_headers={"X-User-ID": "bench"})
+
+
+def build(args: argparse.Namespace) -> tuple[list, list, list]:
+    pyload = [sys.executable, str(BENCH / "pyload.py")]
+    body = json.dumps({"input": "hi", "session_id": "{{SID}}"})
+    path = f"/agents/{AGENT_NAME}/runs"
+    targets = [
+        Target(WRK, "agenthost", path, body,
+               [harness.FULL_TEXT, '"tool.result"', '"type":"run.completed"'], check_native,
+               ceiling=CEILING),
+        Target(NATIVE, "agenthost", path, body, [], check_native, ceiling=CEILING,
+               driver=[*pyload, "native"]),
+        Target(APP, "agentscope-app", "/chat/", "", [], check_native, ceiling=CEILING,
+               driver=[*pyload, "agentscope-app"]),
+    ]  # fmt: skip
+    agenthost = harness.agenthost_spec(
+        quiet=args.quiet,
+        plugins=["agentscope"],
+        target="bench/agents_agentscope.py:agent",
+        config=STORE,
+    )
+    comparisons = [Comparison(NATIVE, APP, min_rps_ratio=1.5, max_p99_ratio=1.0)]
+    return [agenthost, app_spec(args.quiet)], targets, comparisons
+
+
+def ceilings(args: argparse.Namespace) -> list[Ceiling]:
+    return [Ceiling(CEILING, [sys.executable, str(BENCH / "inprocess.py"), "agentscope"])]
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(__doc__.splitlines()[0], build, ceilings=ceilings))
