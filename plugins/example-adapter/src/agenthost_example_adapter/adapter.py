@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from agenthost import (
     Adapter,
@@ -25,8 +25,8 @@ from agenthost import (
     ToolResult,
     Usage,
     UsageEvent,
+    new_id,
 )
-from agenthost.events import new_id
 
 from .toy import Reply, ToyAgent
 
@@ -36,10 +36,13 @@ class ExampleOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    max_steps: int = Field(8, ge=1, description="model calls per run before it fails")
+
 
 class ExampleAdapter(Adapter):
     name = "example"
     Options = ExampleOptions
+    options: ExampleOptions  # the host validates [agents.NAME.options] into this
 
     @classmethod
     def detects(cls, obj: object) -> bool:
@@ -47,20 +50,27 @@ class ExampleAdapter(Adapter):
 
     async def run(self, input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
         agent: ToyAgent = self.target
-        message_id = new_id("m")
+        message_id = new_id("m")  # one id per model answer: its deltas and its completion
         # The session id maps to the framework's own memory: here, ToyAgent's session key.
-        # Cancelling: the host cancels the task iterating this generator; ToyAgent is plain
-        # asyncio, so the cancellation reaches whatever it awaits (a tool, the model).
-        async for kind, value in agent.astream(input.text, session=ctx.session_id):
-            if kind == "token":
-                yield MessageDelta(message_id=message_id, text=value)
-            elif kind == "reply":
-                for event in self._reply(value, message_id):
-                    yield event
-                message_id = new_id("m")  # the next model answer is another message
-            elif kind == "tool_result":
-                call, output = value
-                yield ToolResult(call_id=call.id, name=call.name, output=output)
+        stream = agent.astream(
+            input.text, session=ctx.session_id, max_steps=self.options.max_steps
+        )
+        # Cancelling: the host cancels the task iterating this generator, and the cancel
+        # reaches whatever ToyAgent awaits (plain asyncio). `finally` is where a framework
+        # with its own cancel API gets called (`handle.cancel()`); here it closes the stream.
+        try:
+            async for kind, value in stream:
+                if kind == "token":
+                    yield MessageDelta(message_id=message_id, text=value)
+                elif kind == "reply":
+                    for event in self._reply(value, message_id):
+                        yield event
+                    message_id = new_id("m")  # the next model answer is another message
+                elif kind == "tool_result":
+                    call, output = value
+                    yield ToolResult(call_id=call.id, name=call.name, output=output)
+        finally:
+            await stream.aclose()
 
     def _reply(self, reply: Reply, message_id: str) -> list[Any]:
         events: list[Any] = []

@@ -9,7 +9,7 @@ async tools, and a memory per session. ``astream`` yields ``(kind, value)`` pair
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +37,12 @@ class ToyAgent:
         self.tools = {tool.__name__: tool for tool in tools}
         self.memory: dict[str, list[dict[str, Any]]] = {}
 
-    async def astream(self, text: str, *, session: str) -> AsyncIterator[tuple[str, Any]]:
+    async def astream(
+        self, text: str, *, session: str, max_steps: int = 8
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         history = self.memory.setdefault(session, [])
         history.append({"role": "user", "content": text})
-        while True:
+        for _ in range(max_steps):
             reply = await self.model(list(history))
             for piece in re.findall(r"\S+\s*|\s+", reply.text):
                 yield "token", piece
@@ -52,3 +54,4 @@ class ToyAgent:
                 output = await self.tools[call.name](**call.arguments)
                 history.append({"role": "tool", "call_id": call.id, "content": str(output)})
                 yield "tool_result", (call, output)
+        raise RuntimeError(f"the agent made {max_steps} model calls without a final answer")
