@@ -51,8 +51,8 @@ fi
 
 # MAF's own server for bench/maf.py: agent-framework-devui (its OpenAI-compatible Responses
 # server) in its own venv, with agent-framework-core pinned to the workspace's version so both
-# sides run the same MAF. Not agent-framework-a2a: DevUI is what MAF's docs send a user to
-# first for serving an agent over HTTP, and it streams (Responses SSE) as agenthost does.
+# sides run the same MAF. Not agent-framework-a2a: DevUI is MAF's own server for an agent
+# (no hosting code of ours) and it streams Responses SSE, as one of agenthost's endpoints does.
 maf_venv="$here/.venvs/maf-devui"
 maf_core="$(cd "$here/.." && uv run --no-sync python -c \
     'import importlib.metadata as md; print(md.version("agent-framework-core"))')"
