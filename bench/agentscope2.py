@@ -17,8 +17,12 @@ Target (issue 15): >= 1.5x the app's req/s, p99 no worse.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import harness
 from harness import AGENT_NAME, BENCH, BenchError, Ceiling, Comparison, ServerSpec, Target
@@ -28,7 +32,9 @@ NATIVE = "agenthost POST /agents/{name}/runs (SSE), pyload"
 APP = "AgentScope app sessions + stream + chat, pyload"
 CEILING = "AgentScope in-process (reply_stream)"
 APP_VENV = BENCH / ".venvs" / "agentscope-app"
-STORE = '[store]\nbackend = "sqlite"\npath = "/tmp/bench-agenthost-{port}.db"\n'
+DATA = Path(tempfile.mkdtemp(prefix="bench-agentscope2-"))  # each server's sqlite file
+atexit.register(shutil.rmtree, DATA, True)
+STORE = f'[store]\nbackend = "sqlite"\npath = "{DATA}/agenthost-{{port}}.db"\n'
 
 
 def check_native(raw: bytes) -> None:
