@@ -4,13 +4,19 @@ Each A2A request on a task starts one run (contextId = session_id) and relays th
 neutral events as task events:
 
     run.started                     → working
-    message.delta                   → artifact chunk (append), when the client streams
-    message.completed               → last chunk, or the whole artifact when nothing streamed
+    message.delta                   → artifact chunk (append), when the client streams; the
+                                      newest delta of a message is held back ...
+    message.completed               → ... and sent as its last chunk (``lastChunk``), or the
+                                      whole artifact when nothing streamed
                                       (a member's name, ``Message.name``, in its metadata)
     artifact                        → an artifact of its own
     tool.call / tool.result         → working, with a data part describing the call
     run.input_required + completed  → input-required (the next message continues the task)
     run.completed / failed / cancelled → completed / failed / canceled
+
+Other A2A clients (google-adk's ``RemoteA2aAgent``, Microsoft Agent Framework's ``A2AAgent``)
+take the text of the ``lastChunk`` update as the answer's final piece, so a message's last
+chunk carries its last text: an empty closing chunk only for a message that has no text.
 
 Runs are detached: a streaming client going away leaves the task running (A2A tasks outlive
 connections); ``CancelTask`` cancels the run for real. Each run belongs to the principal of
@@ -69,6 +75,55 @@ def wants_deltas(context: RequestContext) -> bool:
         return True
     config = context.configuration
     return bool(config is not None and config.return_immediately)
+
+
+class _Chunks:
+    """A streamed message's text as chunks of its artifact (the message's id), one held back.
+
+    Each delta is sent when the next one of its message arrives; the newest waits for the
+    message to complete and goes out as the artifact's ``lastChunk``. So the last chunk has the
+    last text, as clients that read it as the answer's final piece expect; it is empty only
+    when the message had no text at all.
+    """
+
+    def __init__(self, updater: TaskUpdater) -> None:
+        self.updater = updater
+        self.held: dict[str, str] = {}  # message id -> its newest delta, not sent yet
+        self.sent: set[str] = set()  # message ids with a chunk sent
+
+    def streamed(self, message_id: str) -> bool:
+        return message_id in self.held or message_id in self.sent
+
+    async def delta(self, message_id: str, text: str) -> None:
+        if not text:
+            return
+        previous = self.held.get(message_id)
+        self.held[message_id] = text
+        if previous is not None:
+            await self._send(message_id, previous, last=False)
+
+    async def close(self, message_id: str, metadata: dict[str, Any] | None = None) -> None:
+        """The message is complete: its held delta (or an empty text) is the last chunk."""
+        text = self.held.pop(message_id, "")
+        await self._send(message_id, text, last=True, metadata=metadata)
+
+    async def close_all(self) -> None:
+        """The run ended: messages still open end with their held delta."""
+        for message_id in list(self.held):
+            await self.close(message_id)
+
+    async def _send(
+        self, message_id: str, text: str, *, last: bool, metadata: dict[str, Any] | None = None
+    ) -> None:
+        await self.updater.add_artifact(
+            [A2APart(text=text)],
+            artifact_id=message_id,
+            name="response",
+            metadata=metadata,
+            append=message_id in self.sent,
+            last_chunk=last,
+        )
+        self.sent.add(message_id)
 
 
 class RunExecutor(AgentExecutor):
@@ -188,23 +243,16 @@ class RunExecutor(AgentExecutor):
                 await previous.wait()
 
     async def _relay(self, live: _Live, updater: TaskUpdater, *, deltas: bool) -> None:
-        streamed: set[str] = set()
+        chunks = _Chunks(updater)
         prompt: Any = None
         async with self.host.runs.follow(live.run) as sub:
             async for batch in sub:
                 for event in merge_deltas(batch) if self.merge_deltas else batch:
                     kind = event.type
                     if kind == "message.delta" and deltas:
-                        await updater.add_artifact(
-                            [A2APart(text=event.text)],
-                            artifact_id=event.message_id,
-                            name="response",
-                            append=event.message_id in streamed,
-                            last_chunk=False,
-                        )
-                        streamed.add(event.message_id)
+                        await chunks.delta(event.message_id, event.text)
                     elif kind == "message.completed" and event.message.role == "assistant":
-                        await self._completed_message(updater, event.message, streamed)
+                        await self._completed_message(updater, event.message, chunks)
                     elif kind == "artifact":
                         await updater.add_artifact(
                             [part_to_a2a(event.part)],
@@ -218,6 +266,7 @@ class RunExecutor(AgentExecutor):
                     elif kind == "run.input_required":
                         prompt = event
                     elif kind == "run.completed":
+                        await chunks.close_all()  # messages the run never completed
                         usage = event.usage.model_dump() if event.usage else None
                         if self._queued.get(updater.task_id):
                             # A message arrived during this turn: it is the next turn's
@@ -235,26 +284,20 @@ class RunExecutor(AgentExecutor):
                                 metadata={"usage": usage} if usage else None,
                             )
                     elif kind == "run.failed":
+                        await chunks.close_all()
                         text = f"{event.code}: {event.message}"
                         await updater.failed(self._message(updater, [A2APart(text=text)]))
-                    elif kind == "run.cancelled" and not live.superseded:
-                        await updater.cancel()
+                    elif kind == "run.cancelled":
+                        await chunks.close_all()
+                        if not live.superseded:
+                            await updater.cancel()
 
-    async def _completed_message(
-        self, updater: TaskUpdater, message: Any, streamed: set[str]
-    ) -> None:
+    async def _completed_message(self, updater: TaskUpdater, message: Any, chunks: _Chunks) -> None:
         # Who said it, in a multi-agent run (a team member): on the artifact's metadata.
         metadata = {"name": message.name} if message.name else None
-        if message.id in streamed:
-            # Everything was sent as chunks already; close the artifact with an empty one.
-            await updater.add_artifact(
-                [A2APart(text="")],
-                artifact_id=message.id,
-                name="response",
-                metadata=metadata,
-                append=True,
-                last_chunk=True,
-            )
+        if chunks.streamed(message.id):
+            # Everything but the held-back delta went out as chunks: it is the last one.
+            await chunks.close(message.id, metadata)
             return
         parts = [part_to_a2a(p) for p in message.parts] or [A2APart(text="")]
         await updater.add_artifact(
