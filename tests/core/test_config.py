@@ -129,7 +129,7 @@ def test_install_hints_name_the_distribution_that_ships_the_component(tmp_path: 
     err = check(path).stderr  # core alone: the workspace's plugins are installed, not loaded
     assert "agenthost-chat" not in err
     assert (
-        "no frontend named 'chat' is installed (installed: native); agenthost-openai 0.1.0 "
+        "no frontend named 'chat' is installed (installed: native, ui); agenthost-openai 0.1.0 "
         "provides it and is installed but its plugin is not loaded: check "
         "AGENTHOST_LOAD_PLUGINS / AGENTHOST_DISABLE_PLUGINS"
     ) in err

@@ -7,7 +7,7 @@ Without ``redis-server`` on PATH the Redis tests skip, except under
 from __future__ import annotations
 
 import os
-import selectors
+import queue
 import shutil
 import socket
 import subprocess
@@ -46,21 +46,29 @@ class RedisServer:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         assert self.proc.stdout is not None
+        # A thread reads the log (and keeps draining it, so redis never blocks on a full
+        # pipe); select() on a buffered text pipe can miss lines already read into the buffer.
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = self.proc.stdout
+
+        def drain() -> None:
+            for line in stdout:
+                lines.put(line)
+            lines.put("")
+
+        threading.Thread(target=drain, daemon=True).start()
         log: list[str] = []
         deadline = time.monotonic() + 20
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not selector.select(timeout=deadline - time.monotonic()):
-                    break
-                line = self.proc.stdout.readline()
-                if not line:
-                    break
-                log.append(line)
-                if "Ready to accept connections" in line:
-                    # Keep draining its log so redis never blocks on a full pipe.
-                    threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-                    return
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if not line:
+                break
+            log.append(line)
+            if "Ready to accept connections" in line:
+                return
         self.stop()
         raise AssertionError("redis-server did not start:\n" + "".join(log))
 
