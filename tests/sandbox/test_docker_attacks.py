@@ -147,7 +147,7 @@ async def test_two_sandboxes_cannot_see_each_other(make_sandbox: MakeSandbox) ->
         "        cmdlines.append(open(f'/proc/{pid}/cmdline', 'rb').read())\n"
         "    except OSError:\n"
         "        pass\n"
-        "(names, [c for c in cmdlines if b'sleep' in c])"
+        "(names, [c for c in cmdlines if c.split(b'\\0')[0].endswith(b'sleep')])"
     )
     names, sleepers = eval(seen.value or "")
     assert not [n for n in names if marker in n]
