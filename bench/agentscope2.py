@@ -5,7 +5,8 @@
 
 Both serve bench/agents_agentscope.py: an AgentScope ``Agent`` on agenthost_agentscope's
 scripted model that calls one tool, then streams 20 tokens; both keep their sessions in a
-sqlite file (agenthost ``[store] backend = "sqlite"``, the app ``AsyncSQLAlchemyStorage``).
+sqlite file (agenthost ``[store] backend = "sqlite"``, the app ``AsyncSQLAlchemyStorage``),
+or with ``--store redis`` in one redis-server (agenthost-redis, the app's ``RedisStorage``).
 The app (bench/peers/agentscope2_app.py, in bench/.venvs/agentscope-app) needs three requests
 per run (a session, its SSE subscription, the chat trigger), which wrk cannot make, so
 bench/pyload.py drives it, and drives agenthost's native SSE too for the comparison under
@@ -20,8 +21,10 @@ import argparse
 import atexit
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import harness
@@ -34,7 +37,7 @@ CEILING = "AgentScope in-process (reply_stream)"
 APP_VENV = BENCH / ".venvs" / "agentscope-app"
 DATA = Path(tempfile.mkdtemp(prefix="bench-agentscope2-"))  # each server's sqlite file
 atexit.register(shutil.rmtree, DATA, True)
-STORE = f'[store]\nbackend = "sqlite"\npath = "{DATA}/agenthost-{{port}}.db"\n'
+SQLITE = f'[store]\nbackend = "sqlite"\npath = "{DATA}/agenthost-{{port}}.db"\n'
 
 
 def check_native(raw: bytes) -> None:
@@ -45,14 +48,45 @@ def check_native(raw: bytes) -> None:
     harness.expect_tokens([e["text"] for e in events if e["type"] == "message.delta"], WRK)
 
 
-def app_spec(quiet: bool) -> ServerSpec:
+def options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "redis"],
+        default="sqlite",
+        help="both sides' sessions: a sqlite file each (default), or one redis-server this "
+        "script starts on a free loopback port (agenthost-redis db 0, the app's RedisStorage db 1)",
+    )
+
+
+def start_redis() -> str:
+    """A throwaway redis-server on loopback (no persistence), stopped at exit; host:port."""
+    redis = shutil.which("redis-server")
+    if redis is None:
+        raise BenchError("redis-server is not installed: run bench/setup_peers.sh first")
+    port = harness.free_port()
+    proc = subprocess.Popen(
+        [redis, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    atexit.register(proc.terminate)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with harness.socket.create_connection(("127.0.0.1", port), timeout=1):
+                return f"127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)  # bounded by the deadline
+    raise BenchError(f"redis-server did not listen on {port}")
+
+
+def app_spec(quiet: bool, redis: str | None) -> ServerSpec:
     python = APP_VENV / "bin" / "python"
     if not python.exists():
         raise BenchError(f"{python} is missing: run bench/setup_peers.sh first")
 
     def argv(port: int) -> list[str]:
         cmd = [str(python), str(BENCH / "peers" / "agentscope2_app.py"), "--port", str(port)]
-        return [*cmd, *(["--quiet"] if quiet else [])]
+        return [*cmd, *(["--quiet"] if quiet else []), *(["--redis", redis] if redis else [])]
 
     return ServerSpec("agentscope-app", argv, "/health", ready_headers={"X-User-ID": "bench"})
 
@@ -70,14 +104,17 @@ def build(args: argparse.Namespace) -> tuple[list, list, list]:
         Target(APP, "agentscope-app", "/chat/", "", [], check_native, ceiling=CEILING,
                driver=[*pyload, "agentscope-app"]),
     ]  # fmt: skip
+    redis = start_redis() if args.store == "redis" else None
+    store = f'[store]\nbackend = "redis"\nurl = "redis://{redis}/0"\n' if redis else SQLITE
     agenthost = harness.agenthost_spec(
         quiet=args.quiet,
-        plugins=["agentscope"],
+        plugins=["agentscope", *(["redis"] if redis else [])],
         target="bench/agents_agentscope.py:agent",
-        config=STORE,
+        config=store,
     )
     comparisons = [Comparison(NATIVE, APP, min_rps_ratio=1.5, max_p99_ratio=1.0)]
-    return [agenthost, app_spec(args.quiet)], targets, comparisons
+    app = app_spec(args.quiet, f"{redis}/1" if redis else None)
+    return [agenthost, app], targets, comparisons
 
 
 def ceilings(args: argparse.Namespace) -> list[Ceiling]:
@@ -85,4 +122,4 @@ def ceilings(args: argparse.Namespace) -> list[Ceiling]:
 
 
 if __name__ == "__main__":
-    sys.exit(harness.main(__doc__.splitlines()[0], build, ceilings=ceilings))
+    sys.exit(harness.main(__doc__.splitlines()[0], build, ceilings=ceilings, options=options))

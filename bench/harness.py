@@ -604,8 +604,15 @@ def _verdict(value: float, target: float | None, op: str) -> str:
 # ------------------------------------------------------------------------------- main
 
 
-def parse_args(description: str, argv: list[str] | None, peer_framework: str) -> argparse.Namespace:
+def parse_args(
+    description: str,
+    argv: list[str] | None,
+    peer_framework: str,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
+    if options is not None:
+        options(parser)
     parser.add_argument("--duration", type=float, default=10, help="seconds per load (10)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
@@ -640,6 +647,7 @@ def main(
     peer_framework: str = "text",
     ceilings: Callable[[argparse.Namespace], list[Ceiling]] | None = None,
     extras: Callable[[argparse.Namespace], dict[str, Any]] | None = None,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> int:
     """Run a side-by-side benchmark; ``build(args)`` names its servers, targets, comparisons.
 
@@ -647,8 +655,9 @@ def main(
     only streams on the agentscope path. ``ceilings(args)``: in-process runs measured in
     every round after the servers (bench/inprocess.py). ``extras(args)``: measured once at
     the end (it prints its own figures); what it returns goes into the results file.
+    ``options(parser)``: the script's own command-line options.
     """
-    args = parse_args(description, argv, peer_framework)
+    args = parse_args(description, argv, peer_framework, options)
     try:
         specs, targets, comparisons = build(args)
     except BenchError as exc:

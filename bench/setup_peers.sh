@@ -5,6 +5,7 @@
 #   - agentscope-runtime 1.1.6 in its own venv, bench/.venvs/agentscope-runtime (gitignored)
 #   - agent-framework-devui in its own venv, bench/.venvs/maf-devui (bench/maf.py)
 #   - agentscope 2 with its app server's extras, bench/.venvs/agentscope-app (bench/agentscope2.py)
+#   - redis-server (Debian package), for bench/agentscope2.py --store redis
 # agentscope-runtime 1.1.6 breaks on import with agentscope 2, hence the "agentscope<2" pin;
 # agentscope 1.x itself then needs mcp<2 (it imports mcp's streamablehttp_client), greenlet
 # and tqdm, which it does not declare: without them only the peer's "text" path works.
@@ -20,6 +21,13 @@ if ! command -v wrk >/dev/null 2>&1; then
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
     $sudo_cmd apt-get install -y -qq wrk
+fi
+if ! command -v redis-server >/dev/null 2>&1; then  # bench/agentscope2.py --store redis
+    echo "setup_peers: installing redis-server" >&2
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq redis-server
 fi
 
 # py-spy, for profiling a server under load (--profile); its own small venv.
@@ -68,18 +76,19 @@ fi
 
 # AgentScope 2's own app server (agentscope.app.create_app) for bench/agentscope2.py: the
 # workspace's agentscope (the same version, pinned here to it) lacks the "service" extra the
-# app imports (apscheduler, ...), and "storage-sql" + aiosqlite give it a sqlite store.
+# app imports (apscheduler, ...); "storage-sql" + aiosqlite give it a sqlite store and
+# "storage-redis" its Redis one (bench/agentscope2.py --store redis, with redis-server).
 as_app_venv="$here/.venvs/agentscope-app"
 as_version="$(cd "$here/.." && uv run --no-sync python -c \
     'import importlib.metadata as md; print(md.version("agentscope"))')"
 if [ -x "$as_app_venv/bin/python" ] && "$as_app_venv/bin/python" -c "
-import importlib.metadata as md, agentscope.app, apscheduler, aiosqlite
+import importlib.metadata as md, agentscope.app, apscheduler, aiosqlite, redis
 assert md.version('agentscope') == '$as_version'" 2>/dev/null; then
     echo "setup_peers: agentscope's app already set up in $as_app_venv" >&2
 else
     uv venv --allow-existing --python "$python_version" "$as_app_venv"
     uv pip install --python "$as_app_venv/bin/python" \
-        "agentscope[service,storage-sql]==$as_version" aiosqlite
+        "agentscope[service,storage-sql,storage-redis]==$as_version" aiosqlite
 fi
 
 "$venv/bin/python" - <<'PY'

@@ -10,7 +10,8 @@ an agent and answers with its stream: agents, model credentials and sessions are
 file only builds the app as its docstring shows, with what it needs to run offline:
 
 - storage: ``AsyncSQLAlchemyStorage`` on a sqlite file under ``--data`` (a file store, as
-  agenthost's sqlite store is; not the Redis one); message bus: ``InMemoryMessageBus``; workspaces:
+  agenthost's sqlite store is), or with ``--redis host:port/db`` its ``RedisStorage``;
+  message bus: ``InMemoryMessageBus`` (one process); workspaces:
   ``LocalWorkspaceManager`` under ``--data`` with one workspace per session (the default,
   one per agent, would make every request the same session, which runs one reply at a time);
 - the scripted model: a credential type (``bench_scripted``) whose chat model class is the
@@ -68,10 +69,19 @@ async def weather_tools(*args: Any) -> list[Any]:
     return [weather_tool]
 
 
-def build_app(data: Path) -> Any:
+def build_app(data: Path, redis: str | None = None) -> Any:
     data.mkdir(parents=True, exist_ok=True)
+    storage: Any
+    if redis:  # host:port/db
+        from agentscope.app.storage import RedisStorage
+
+        address, _, db = redis.partition("/")
+        host, _, port = address.rpartition(":")
+        storage = RedisStorage(host=host, port=int(port), db=int(db or 0))
+    else:
+        storage = AsyncSQLAlchemyStorage(url=f"sqlite+aiosqlite:///{data / 'agentscope.db'}")
     return create_app(
-        storage=AsyncSQLAlchemyStorage(url=f"sqlite+aiosqlite:///{data / 'agentscope.db'}"),
+        storage=storage,
         message_bus=InMemoryMessageBus(),
         workspace_manager=LocalWorkspaceManager(
             str(data / "workspaces"), isolation=IsolationPolicy.PER_SESSION
@@ -90,6 +100,7 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, help="a folder for its files (default: a temporary one, removed)"
     )
+    parser.add_argument("--redis", help="host:port/db: RedisStorage there instead of sqlite")
     parser.add_argument("--quiet", action="store_true", help="no access log, WARNING and up")
     args = parser.parse_args()
     data = args.data
@@ -97,7 +108,7 @@ def main() -> None:
         data = Path(tempfile.mkdtemp(prefix="bench-agentscope-app-"))
         atexit.register(shutil.rmtree, data, True)
     uvicorn.run(
-        build_app(data),
+        build_app(data, args.redis),
         host=args.host,
         port=args.port,
         log_level="warning" if args.quiet else "info",
