@@ -53,12 +53,13 @@ def test_a_run_killed_with_its_host_reads_failed_after_a_restart(serve) -> None:
     with httpx.Client(base_url=url, timeout=30) as client, client.stream(
         "POST", "/agents/blocks/runs", json={"input": "go", "session_id": "s1"}
     ) as stream:
-        run_id = None
-        for line in stream.iter_lines():  # until the agent says it started: it is mid-run
-            if line.startswith("data: ") and '"message.delta"' in line:
-                run_id = stream.headers["x-run-id"]
-                break
-        assert run_id is not None
+        # Read until the agent says it started: it is mid-run. Pull lines one by one (leaving
+        # a for loop early would close the generator, and with it the connection: a client
+        # going away, which cancels the run).
+        lines = stream.iter_lines()
+        while '"message.delta"' not in next(lines):
+            pass
+        run_id = stream.headers["x-run-id"]
         assert client.get(f"/runs/{run_id}").json()["status"] == "running"
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
