@@ -57,7 +57,7 @@ from .executor import RunExecutor
 from .owner import own
 from .push import PinnedPushSender
 from .refusal import REFUSED, Refused
-from .store import HostPushConfigStore, HostTaskStore
+from .store import HostPushConfigStore, HostTaskStore, tasks_namespace
 
 if TYPE_CHECKING:
     import httpx
@@ -243,7 +243,7 @@ class AgentEndpoint:
         options = frontend.options
         self.versions = tuple(frontend.enabled_versions)
         self.v03 = "0.3" in self.versions
-        self.tasks = HostTaskStore(self.host.store, f"a2a.tasks.{agent}")
+        self.tasks = HostTaskStore(self.host.store, tasks_namespace(agent))
         self.push_configs: HostPushConfigStore | None = None
         sender = None
         if options.push_notifications and http is not None:

@@ -28,13 +28,16 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from agenthost.config import is_loopback
+from agenthost.events import Principal
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem
+from agenthost.store import RunRecord
 
 from . import _tracing  # noqa: F401  (first: before anything imports a2a-sdk)
 from .endpoint import AGENT_PATH, CARD_PATH, JSONRPC_PATH, AgentEndpoint, rest_paths
 from .push import PushUrlPolicy
 from .refusal import Refused
+from .store import HostTaskStore, tasks_namespace
 
 if TYPE_CHECKING:
     from agenthost.host import Host
@@ -196,6 +199,15 @@ class A2AFrontend(Frontend):
         the HTTP+JSON error shape otherwise, with the gate's HTTP status and headers."""
         refused = Refused.from_problem(problem)
         return refused.jsonrpc_response() if self._is_jsonrpc(request) else refused.rest_response()
+
+    async def reconcile(self, failed: list[RunRecord]) -> None:
+        """Tasks whose run a stopped host left unfinished read ``failed``, not ``working``."""
+        for record in failed:
+            task_id = record.metadata.get("a2a_task_id")
+            if task_id:
+                tasks = HostTaskStore(self.host.store, tasks_namespace(record.agent))
+                reason = (record.error or {}).get("message", "host stopped during the run")
+                await tasks.fail_left_over(task_id, Principal(id=record.owner), reason)
 
     def default_agent(self) -> str | None:
         if self.options.default_agent is not None:

@@ -87,6 +87,11 @@ def _sort_key(ts: int | None, task_id: str) -> tuple[bool, int, str]:
     return (ts is not None, ts or 0, task_id)
 
 
+def tasks_namespace(agent: str) -> str:
+    """The keyed-space namespace of an agent's tasks (before the owner's part)."""
+    return f"a2a.tasks.{agent}"
+
+
 class HostTaskStore(TaskStore):
     """The SDK's ``TaskStore`` on ``host.store``: one namespace per agent and principal."""
 
@@ -157,23 +162,31 @@ class HostTaskStore(TaskStore):
     async def close_unsettled(self, reason: str) -> None:
         """Record ``canceled`` for tasks still in flight (the host is stopping), then flush."""
         for key in list(self._written_state):
-            task = await self._get(key)
-            if task is None or task.status.state in _TERMINAL:
-                continue
-            task_id = key[1]
-            task.status.state = TaskState.TASK_STATE_CANCELED
-            task.status.message.CopyFrom(
-                Message(
-                    message_id=f"m_{task_id}_shutdown",
-                    role=Role.ROLE_AGENT,
-                    task_id=task_id,
-                    context_id=task.context_id,
-                    parts=[Part(text=reason)],
-                )
-            )
-            task.status.timestamp.GetCurrentTime()
-            await self._write(key, task)
+            await self._end(key, TaskState.TASK_STATE_CANCELED, reason, "shutdown")
         await self.flush()
+
+    async def fail_left_over(self, task_id: str, owner: Principal, reason: str) -> None:
+        """Record ``failed`` for a task a stopped host left in flight (start-up)."""
+        key = (owned_namespace(self._ns, owner), task_id)
+        await self._end(key, TaskState.TASK_STATE_FAILED, reason, "host_stopped")
+
+    async def _end(self, key: tuple[str, str], state: Any, reason: str, why: str) -> None:
+        task = await self._get(key)
+        if task is None or task.status.state in _TERMINAL:
+            return
+        task_id = key[1]
+        task.status.state = state
+        task.status.message.CopyFrom(
+            Message(
+                message_id=f"m_{task_id}_{why}",
+                role=Role.ROLE_AGENT,
+                task_id=task_id,
+                context_id=task.context_id,
+                parts=[Part(text=reason)],
+            )
+        )
+        task.status.timestamp.GetCurrentTime()
+        await self._write(key, task)
 
     async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
         return await self._get(self._key(task_id, context))

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from agenthost.errors import SessionBusy, UnknownRun
-from agenthost.events import Principal, RunInput
+from agenthost.events import Principal, RunFailed, RunInput
 from agenthost.frontend import Frontend
 from agenthost.http import HTTPProblem, read_json, unless_disconnected
 from agenthost.params import PolicyOptions
@@ -368,6 +368,27 @@ class ResponsesFrontend(Frontend):
             )
         except Exception:
             log.exception("could not store response %s", run.run_id)
+
+    async def reconcile(self, failed: list[RunRecord]) -> None:
+        """Stored responses a stopped host left unfinished: stored as failed, so their ids
+        answer (``status: failed``) instead of 404."""
+        for record in failed:
+            meta = record.metadata.get(RESPONSES)
+            if meta is None or not meta.get("store") or meta.get("deleted"):
+                continue
+            view = ResponseView(meta["base"], finished_at=record.finished_at)
+            error = record.error or {}
+            view.feed(RunFailed(code=error.get("code", "host_stopped"),
+                                message=error.get("message", "")))
+            stored = {
+                "response": view.response(),
+                "session_id": record.session_id,
+                "background": meta["background"],
+                "error": record.error,
+                "input": [m.model_dump(mode="json") for m in record.input],
+            }
+            owner = Principal(id=record.owner)
+            await self.host.store.put(owned_namespace(RESPONSES, owner), record.run_id, stored)
 
     async def _find(self, response_id: str, principal: Principal) -> _Found | None:
         run = self.host.runs.get(response_id, principal)
