@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .test_cli import ROOT, free_port, wait_ready
+from ..processes import ServeProcesses
+from .test_cli import ROOT
 
 
 @pytest.fixture
@@ -28,24 +27,9 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def serve(config: Path) -> Iterator[object]:
-    procs: list[subprocess.Popen[str]] = []
-
-    def start() -> tuple[subprocess.Popen[str], str]:
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agenthost.cli", "serve", str(config), "--port", str(port)],
-            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        )
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(proc, url)
-        return proc, url
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(30)
+    servers = ServeProcesses(config)
+    yield servers.start
+    servers.stop_all()
 
 
 def test_a_run_killed_with_its_host_reads_failed_after_a_restart(serve) -> None:  # type: ignore[no-untyped-def]

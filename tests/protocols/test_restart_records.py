@@ -5,8 +5,6 @@ and an A2A task left in flight read ``failed``, not unknown or ``working`` forev
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,8 @@ import httpx
 import openai
 import pytest
 
-from tests.core.test_cli import ROOT, free_port, wait_ready
+from tests.core.test_cli import ROOT
+from tests.processes import ServeProcesses
 
 A2A = {"A2A-Version": "1.0"}
 
@@ -28,24 +27,9 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         "[frontends.native]\n[frontends.responses]\n[frontends.a2a]\n\n"
         f'[agents.blocks]\ntarget = "{ROOT / "tests/core/agents.py"}:blocks"\n'
     )
-    procs: list[subprocess.Popen[str]] = []
-
-    def start() -> tuple[subprocess.Popen[str], str]:
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agenthost.cli", "serve", str(config), "--port", str(port)],
-            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        )
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(proc, url)
-        return proc, url
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(30)
+    servers = ServeProcesses(config)
+    yield servers.start
+    servers.stop_all()
 
 
 def rpc(url: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
