@@ -15,6 +15,7 @@ from .config import is_loopback
 from .errors import ConfigError
 from .events import Principal
 from .http import HTTPProblem
+from .signals import signals
 
 MAX_TRACKED_PRINCIPALS = 100_000  # rate buckets kept (least recently used go first)
 
@@ -106,6 +107,8 @@ class Gate:
         if self.limiter is not None:
             wait = self.limiter.take(principal.id)
             if wait:
+                if signals.active:
+                    signals.quota_rejected("requests_per_minute", principal.id)
                 raise HTTPProblem(
                     429,
                     f"rate limit exceeded: [quotas] requests_per_minute = "

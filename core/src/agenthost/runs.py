@@ -365,7 +365,12 @@ class RunRegistry:
             previous = None
         if previous is not None and self.policy.session_policy == "reject":
             raise SessionBusy(session_id, previous.run_id)
-        self._check_quota(principal, session_key, queued=previous is not None)
+        try:
+            self._check_quota(principal, session_key, queued=previous is not None)
+        except QuotaExceeded as exc:
+            if signals.active:
+                signals.quota_rejected(exc.limit, principal.id)
+            raise
         run_id = run_id or new_id("r")
         holder = None  # the run holding the session on another replica
         if previous is None and not ephemeral:
@@ -398,7 +403,10 @@ class RunRegistry:
         self._by_session.setdefault(session_key, set()).add(record.run_id)
         self._count(run, +1)
         try:
+            stored = time.perf_counter()
             await self.store.save_run(record)
+            if signals.active:
+                signals.store_call("save_run", time.perf_counter() - stored)
         except Exception as exc:
             # Roll the registration back: the session stays free for the next run.
             self._count(run, -1)
@@ -545,12 +553,15 @@ class RunRegistry:
             return
         run._persisted = True
         record = run.record
+        stored = time.perf_counter()
         try:
             if record.status in ("completed", "input_required"):
                 await self.store.append_messages(run.session_key, record.input + record.output)
             await self.store.save_run(record)
         except Exception:
             log.exception("could not store run %s", record.run_id)
+        if signals.active:
+            signals.store_call("persist_run", time.perf_counter() - stored)
         await self.bus.ended(run)
 
     def _remember_finished(self, run: Run) -> None:

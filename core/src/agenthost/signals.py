@@ -32,6 +32,11 @@ The signals:
   ``error`` of ``SandboxTimeout``, ``ExecutorCrashed`` or ``CancelledError`` means the
   executor was killed (the sandbox restarts empty on its next call).
 - ``sandbox_released(sandbox, reason)``: the sandbox was closed.
+- ``quota_rejected(limit, principal)``: a request or run was refused with 429: ``limit`` is the
+  quota's name (``max_concurrent_runs``, ``host.max_active_runs``, ``requests_per_minute``,
+  ...), ``principal`` the refused principal's id.
+- ``store_call(op, seconds)``: the run registry's store write ended (``save_run`` when a run
+  is registered, ``persist_run`` when an ended run is stored), failed or not.
 """
 
 from __future__ import annotations
@@ -59,6 +64,10 @@ class Observer:
     ) -> None: ...
 
     def sandbox_released(self, sandbox: Any, reason: str) -> None: ...
+
+    def quota_rejected(self, limit: str, principal: str) -> None: ...
+
+    def store_call(self, op: str, seconds: float) -> None: ...
 
 
 def _dispatch(name: str) -> Callable[..., None]:
@@ -97,6 +106,8 @@ class Signals:
     sandbox_acquired = _dispatch("sandbox_acquired")
     sandbox_call = _dispatch("sandbox_call")
     sandbox_released = _dispatch("sandbox_released")
+    quota_rejected = _dispatch("quota_rejected")
+    store_call = _dispatch("store_call")
 
 
 signals = Signals()

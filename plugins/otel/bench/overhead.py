@@ -147,7 +147,7 @@ async def main(argv: list[str] | None = None) -> None:
     await measure(agenthost.runs, 50, args.tokens)  # warm up imports and caches
     order = ["before", "off", "on"]
     for round_ in range(args.rounds):
-        for name in order[round_ % 3:] + order[: round_ % 3]:  # rotate: no variant always first
+        for name in order[round_ % 3 :] + order[: round_ % 3]:  # rotate: no variant always first
             if name == "before":
                 results[name].append(await measure(before, args.runs, args.tokens))
             elif name == "off":

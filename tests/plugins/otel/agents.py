@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,3 +36,28 @@ async def broken(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
     assert timed_out
     yield ToolResult(call_id="c9", name="run_python", output=result.error.type, is_error=True)
     raise RuntimeError("the agent gave up after the tool failed")
+
+
+class Hold:
+    """Holds every ``held`` run until the test releases it (threading events: the server
+    runs on its own thread and loop)."""
+
+    WAIT = 15.0  # upper bound on any wait: a hang fails instead of blocking
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+
+HOLD = Hold()
+
+
+async def held(input: RunInput, ctx: RunContext) -> AsyncIterator[Any]:
+    """Waits (bounded) for ``HOLD.release``, then answers."""
+    HOLD.entered.set()
+    released = await asyncio.to_thread(HOLD.release.wait, Hold.WAIT)
+    assert released, "the test never released the run"
+    yield "released"

@@ -8,6 +8,7 @@ Waits are the SDK's own ``force_flush`` (bounded), never sleeps.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,11 +16,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from agenthost import AgentApp
+from agenthost import AgentApp, Message, RunInput
 from agenthost.config import Config
+from agenthost.errors import QuotaExceeded
 from agenthost.signals import signals
 from agenthost.testing.server import ServerHandle, running_server
 
+from .agents import HOLD, Hold
 from .collector import Collector, attributes, running_collector
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -28,12 +31,24 @@ TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"
 KEY = "otel-test-key"
 
 
-def config(collector: Collector, *, keys: bool = False, **otel: Any) -> Config:
+def config(
+    collector: Collector,
+    *,
+    keys: bool = False,
+    host: dict[str, Any] | None = None,
+    quotas: dict[str, Any] | None = None,
+    **otel: Any,
+) -> Config:
     table: dict[str, Any] = {
-        "host": {"api_keys": [{"env": "OTEL_TEST_KEY", "principal": "alice"}] if keys else []},
+        "host": {
+            "api_keys": [{"env": "OTEL_TEST_KEY", "principal": "alice"}] if keys else [],
+            **(host or {}),
+        },
+        "quotas": quotas or {},
         "agents": {
             "calculator": {"target": "tests.plugins.otel.agents:calculator"},
             "broken": {"target": "tests.plugins.otel.agents:broken"},
+            "held": {"target": "tests.plugins.otel.agents:held"},
         },
         # pool = 0: no warm executor, so the pool gauges are exactly what the runs hold.
         "sandboxes": {"default": {"backend": "local", "pool": 0}},
@@ -300,8 +315,11 @@ def test_sampling_ratio_zero_exports_no_spans_but_still_counts(collector: Collec
 def test_installed_but_not_configured_collects_nothing(
     collector: Collector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                 "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"):
+    for name in (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
     cfg = config(collector)
     assert cfg.frontends is not None
@@ -311,3 +329,77 @@ def test_installed_but_not_configured_collects_nothing(
         assert httpx.get(f"{server.url}/metrics", timeout=10).status_code == 404
         assert run(server, "calculator", "s1")["run"]["status"] == "completed"
     assert collector.traces == [] and collector.metrics == []
+
+
+def test_queued_runs_quota_rejections_and_store_latency(collector: Collector) -> None:
+    """One run holds session q, a second waits behind it (queued); a run in another session
+    is refused by max_concurrent_runs = 1 (over HTTP: 429), a third in q by
+    max_queued_runs = 1. Every registered run's store write is timed, and every ended run's."""
+    HOLD.reset()  # fresh events for this test
+    cfg = config(
+        collector,
+        host={"session_policy": "queue"},
+        quotas={"max_concurrent_runs": 1, "max_queued_runs": 1},
+    )
+    with running_server(AgentApp(cfg)) as server:
+        runs = server.app.host.runs
+
+        def start(session: str) -> Any:
+            message = Message.text("go")
+            return server.call(
+                runs.start(RunInput(agent="held", messages=[message], session_id=session))
+            )
+
+        first = start("q")
+        assert HOLD.entered.wait(Hold.WAIT), "the held run never started"
+        second = start("q")
+        assert second.record.status == "queued"
+        refused = httpx.post(
+            f"{server.url}/agents/held/runs",
+            json={"input": "go", "session_id": "other", "stream": False},
+            timeout=10,
+        )
+        assert refused.status_code == 429, refused.text
+        with pytest.raises(QuotaExceeded) as third:
+            start("q")
+        assert third.value.limit == "max_queued_runs"
+
+        flush(server)
+        metrics = collector.latest_metrics()
+        assert _points(metrics["agenthost.runs.queued"]) == [
+            ({"agent": a}, 1 if a == "held" else 0) for a in ("calculator", "broken", "held")
+        ]
+        active = {a["status"]: v for a, v in _points(metrics["agenthost.runs.active"])}
+        assert active == {"running": 1, "queued": 1}
+        rejections = {a["limit"]: v for a, v in _points(metrics["agenthost.quota.rejections"])}
+        assert rejections == {"max_concurrent_runs": 1, "max_queued_runs": 1}
+        stores = {a["op"]: n for a, n in _points(metrics["agenthost.store.duration"])}
+        assert stores == {"save_run": 2}  # the two runs registered; the refused ones were not
+
+        HOLD.release.set()
+
+        async def both_ended() -> None:
+            await asyncio.wait_for(asyncio.gather(first.task, second.task), Hold.WAIT)
+
+        server.call(both_ended())
+        assert second.record.status == "completed"
+        flush(server)
+        metrics = collector.latest_metrics()
+        assert {a["agent"]: v for a, v in _points(metrics["agenthost.runs.queued"])}["held"] == 0
+        stores = {a["op"]: n for a, n in _points(metrics["agenthost.store.duration"])}
+        assert stores == {"save_run": 2, "persist_run": 2}
+        (point,) = [
+            p
+            for p in metrics["agenthost.store.duration"].histogram.data_points
+            if attributes(p.attributes)["op"] == "persist_run"
+        ]
+        assert 0 < point.sum < Hold.WAIT  # seconds, not nanoseconds
+
+
+def test_the_rate_limit_counts_as_a_quota_rejection(collector: Collector) -> None:
+    with running_server(AgentApp(config(collector, quotas={"requests_per_minute": 1}))) as server:
+        assert httpx.get(f"{server.url}/metrics", timeout=10).status_code == 200
+        assert httpx.get(f"{server.url}/metrics", timeout=10).status_code == 429
+        flush(server)
+    rejections = _points(collector.latest_metrics()["agenthost.quota.rejections"])
+    assert rejections == [({"limit": "requests_per_minute"}, 1)]

@@ -125,8 +125,20 @@ class Telemetry(Observer):
         self.sandbox_released_count = m.create_counter(
             "agenthost.sandbox.released", "{sandbox}", "sandboxes closed"
         )
+        self.quota_rejections = m.create_counter(
+            "agenthost.quota.rejections", "{rejection}", "requests and runs refused by a quota"
+        )
+        self.store_duration = m.create_histogram(
+            "agenthost.store.duration", "s", "the run registry's store writes"
+        )
         m.create_observable_gauge(
             "agenthost.runs.active", [self._observe_runs], "{run}", "runs running or queued"
+        )
+        m.create_observable_gauge(
+            "agenthost.runs.queued",
+            [self._observe_queued],
+            "{run}",
+            "runs waiting for their session (or another replica) to free up, by agent",
         )
         m.create_observable_gauge(
             "agenthost.principal.runs",
@@ -145,9 +157,7 @@ class Telemetry(Observer):
             ("agenthost.sandbox.live", "live", "executors alive: warm, in use, starting"),
             ("agenthost.sandbox.sessions", "sessions", "sessions holding a sandbox"),
         ):
-            m.create_observable_gauge(
-                name, [self._profile_gauge(key)], "{sandbox}", description
-            )
+            m.create_observable_gauge(name, [self._profile_gauge(key)], "{sandbox}", description)
 
     # -- gauges ------------------------------------------------------------------------------
 
@@ -157,6 +167,13 @@ class Telemetry(Observer):
             status = "queued" if run.record.status == "queued" else "running"
             counts[status] += 1
         return [Observation(n, {"status": s}) for s, n in counts.items()]
+
+    def _observe_queued(self, options: CallbackOptions) -> list[Observation]:
+        counts = {agent: 0 for agent in self.host.agents}
+        for run in self.host.runs.active():
+            if run.record.status == "queued":
+                counts[run.record.agent] = counts.get(run.record.agent, 0) + 1
+        return [Observation(n, {"agent": a}) for a, n in counts.items()]
 
     def _observe_principals(self, options: CallbackOptions) -> list[Observation]:
         counts: dict[str, int] = {}
@@ -306,6 +323,16 @@ class Telemetry(Observer):
         if event.is_error:
             span.set_status(Status(StatusCode.ERROR, "the tool returned an error"))
         span.end()
+
+    # -- quotas and the store -----------------------------------------------------------------
+
+    def quota_rejected(self, limit: str, principal: str) -> None:
+        if self._metrics:
+            self.quota_rejections.add(1, {"limit": limit})
+
+    def store_call(self, op: str, seconds: float) -> None:
+        if self._metrics:
+            self.store_duration.record(seconds, {"op": op})
 
     # -- sandboxes ---------------------------------------------------------------------------
 
