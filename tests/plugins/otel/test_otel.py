@@ -9,6 +9,9 @@ Waits are the SDK's own ``force_flush`` (bounded), never sleeps.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -403,3 +406,44 @@ def test_the_rate_limit_counts_as_a_quota_rejection(collector: Collector) -> Non
         flush(server)
     rejections = _points(collector.latest_metrics()["agenthost.quota.rejections"])
     assert rejections == [({"limit": "requests_per_minute"}, 1)]
+
+
+def test_json_logs_carry_the_run_fields_and_its_trace_and_span_ids(
+    collector: Collector, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="agenthost")  # the CLI sets [host] log_level so
+    agenthost_logger = logging.getLogger("agenthost")
+    out = io.StringIO()
+    with running_server(AgentApp(config(collector, json_logs=True))) as server:
+        installed = otel_of(server).json_logs
+        assert installed is not None and agenthost_logger.propagate is False
+        installed.handler.setStream(out)
+        body = run(server, "calculator", "s1", traceparent=TRACEPARENT)
+        run(server, "broken", "s2")
+        try:
+            raise ValueError("the store is down")
+        except ValueError:
+            logging.getLogger("agenthost.test").exception("could not store run %s", "r_x")
+        flush(server)
+    assert agenthost_logger.propagate is True  # restored at shutdown
+    assert installed.handler not in agenthost_logger.handlers
+
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    ends = {line["agent"]: line for line in lines if line["message"].startswith("run run_id=")}
+    done, failed = ends["calculator"], ends["broken"]
+    (root,) = by_name(collector)["invoke_agent calculator"]
+    assert done["run_id"] == body["run"]["run_id"]
+    assert done["status"] == "completed" and done["session"] == "s1"
+    assert isinstance(done["duration_ms"], float)
+    assert done["level"] == "INFO" and done["logger"] == "agenthost.runs"
+    assert done["trace_id"] == TRACE_ID  # the caller's trace
+    assert done["span_id"] == root.span_id.hex()  # the run span
+    (broken,) = by_name(collector)["invoke_agent broken"]
+    assert failed["status"] == "failed"
+    assert failed["trace_id"] == broken.trace_id.hex()
+    assert failed["span_id"] == broken.span_id.hex()
+    (error,) = [line for line in lines if line["logger"] == "agenthost.test"]
+    assert error["level"] == "ERROR"
+    assert error["message"] == "could not store run r_x"
+    assert "ValueError: the store is down" in error["exception"]
+    assert "trace_id" not in error  # no span is current on the test's thread

@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 from agenthost.frontend import Frontend
 from agenthost.signals import signals
 
+from .logs import JsonLogs
 from .observer import Telemetry
 
 log = logging.getLogger("agenthost.otel")
@@ -71,6 +72,11 @@ class OtelOptions(BaseModel):
         default=False,
         description="put tool arguments and results and error messages on spans (off: sizes)",
     )
+    json_logs: bool = Field(
+        default=False,
+        description="write the agenthost loggers' records (the per-run line, errors) to "
+        "stderr as JSON objects, with the current trace and span ids",
+    )
     global_provider: bool = Field(
         default=True,
         description="also install the tracer provider as OpenTelemetry's global one (so "
@@ -94,6 +100,7 @@ class OtelFrontend(Frontend):
         self._registry: Any = None
         self._otlp_metrics: MetricReader | None = None
         self._unsubscribe: Any = None
+        self.json_logs: JsonLogs | None = None
 
     @property
     def otlp(self) -> bool:
@@ -172,6 +179,9 @@ class OtelFrontend(Frontend):
         return self.meter_provider.get_meter(SCOPE)
 
     async def startup(self) -> None:
+        if self.opts.json_logs:
+            self.json_logs = JsonLogs()
+            self.json_logs.install()
         if not self.enabled:
             log.info("otel: no endpoint and prometheus = false: nothing is collected")
             return
@@ -195,6 +205,9 @@ class OtelFrontend(Frontend):
         return ok
 
     async def shutdown(self) -> None:
+        if self.json_logs is not None:
+            self.json_logs.uninstall()
+            self.json_logs = None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
