@@ -14,11 +14,10 @@ silently drop an argument. A failure the model can act on comes back as an error
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from agno.tools.function import Function
 
-from agenthost.sandbox.tools import Tool
+from agenthost.sandbox.tools import Tool, raising
 from agenthost.sandbox.tools import sandbox_tools as neutral_tools
 
 
@@ -29,31 +28,16 @@ class SandboxToolError(Exception):
 def sandbox_tools(names: Iterable[str] | None = None) -> list[Function]:
     """``run_python``, ``run_shell``, ``read_file``, ``write_file``, ``list_files`` (or only
     ``names``) as Agno tools bound at call time to the current run's sandbox."""
-    tools = neutral_tools()
-    if names is not None:
-        wanted = list(names)
-        known = {t.name for t in tools}
-        unknown = [n for n in wanted if n not in known]
-        if unknown:
-            raise ValueError(f"no sandbox tool named {unknown}; known: {sorted(known)}")
-        tools = [t for t in tools if t.name in wanted]
-    return [agno_tool(t) for t in tools]
+    return [agno_tool(t) for t in neutral_tools(names)]
 
 
 def agno_tool(tool: Tool) -> Function:
     """One neutral tool as an Agno ``Function`` (async)."""
-
-    async def call(**arguments: Any) -> str:
-        text = await tool(**arguments)
-        if text.is_error:
-            raise SandboxToolError(str(text))  # → ToolCallCompleted(tool_call_error=True)
-        return str(text)
-
-    call.__name__ = tool.name
     return Function(
         name=tool.name,
         description=tool.description,
         parameters=tool.parameters,
-        entrypoint=call,
+        # an error result raises SandboxToolError → ToolCallCompleted(tool_call_error=True)
+        entrypoint=raising(tool, SandboxToolError),
         skip_entrypoint_processing=True,  # the schema above is the schema
     )

@@ -12,13 +12,11 @@ run's context is not visible. A failure the model can act on comes back as an er
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from typing import Any
 
 from autogen_core.tools import FunctionTool
 
-from agenthost.sandbox.tools import Tool
+from agenthost.sandbox.tools import Tool, raising
 from agenthost.sandbox.tools import sandbox_tools as neutral_tools
 
 
@@ -29,25 +27,12 @@ class SandboxToolError(Exception):
 def sandbox_tools(names: Iterable[str] | None = None) -> list[FunctionTool]:
     """``run_python``, ``run_shell``, ``read_file``, ``write_file``, ``list_files`` (or only
     ``names``) as AutoGen ``FunctionTool``s bound at call time to the current run's sandbox."""
-    tools = neutral_tools()
-    if names is not None:
-        wanted = list(names)
-        known = {t.name for t in tools}
-        unknown = [n for n in wanted if n not in known]
-        if unknown:
-            raise ValueError(f"no sandbox tool named {unknown}; known: {sorted(known)}")
-        tools = [t for t in tools if t.name in wanted]
-    return [autogen_tool(t) for t in tools]
+    return [autogen_tool(t) for t in neutral_tools(names)]
 
 
 def autogen_tool(tool: Tool) -> FunctionTool:
     """One neutral tool as an async AutoGen ``FunctionTool`` (its signature gives the schema)."""
 
-    @functools.wraps(tool.func)
-    async def call(**arguments: Any) -> str:
-        text = await tool(**arguments)
-        if text.is_error:
-            raise SandboxToolError(str(text))
-        return str(text)
-
-    return FunctionTool(call, description=tool.description, name=tool.name)
+    return FunctionTool(
+        raising(tool, SandboxToolError), description=tool.description, name=tool.name
+    )

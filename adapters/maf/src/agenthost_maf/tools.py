@@ -30,15 +30,7 @@ tool_errors: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 def sandbox_tools(names: Iterable[str] | None = None) -> list[FunctionTool]:
     """``run_python``, ``run_shell``, ``read_file``, ``write_file``, ``list_files`` (or only
     ``names``) as MAF tools bound at call time to the current run's sandbox."""
-    tools = neutral_tools()
-    if names is not None:
-        wanted = list(names)
-        known = {t.name for t in tools}
-        unknown = [n for n in wanted if n not in known]
-        if unknown:
-            raise ValueError(f"no sandbox tool named {unknown}; known: {sorted(known)}")
-        tools = [t for t in tools if t.name in wanted]
-    return [maf_tool(t) for t in tools]
+    return [maf_tool(t) for t in neutral_tools(names)]
 
 
 def maf_tool(tool: Tool) -> FunctionTool:

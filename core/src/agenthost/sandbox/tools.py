@@ -3,6 +3,7 @@
     from agenthost.sandbox.tools import sandbox_tools
 
     for tool in sandbox_tools():          # run_python, run_shell, read_file, write_file, list_files
+                                          # (sandbox_tools(["run_python"]): only those named)
         tool.name                         # "run_python"
         tool.description                  # for the model
         tool.parameters                   # JSON schema of the arguments (an object schema)
@@ -15,13 +16,16 @@ an image file read) are emitted into the run as ``artifact`` events. Failures th
 act on — an exception in its code, a timeout, a path outside the work dir — come back as text
 (starting with ``Error:`` for sandbox failures), never as an exception. The string is a
 ``ToolText``: ``text.is_error`` tells an adapter which results to flag as errors. Outside a
-run a call raises ``RuntimeError``.
+run a call raises ``RuntimeError``. A framework that reports a failed tool by its exception
+wraps ``raising(tool, SomeError)``: a plain async function with the neutral function's name,
+docstring and signature that returns the text and raises ``SomeError(text)`` for an error.
 """
 
 from __future__ import annotations
 
+import functools
 import mimetypes
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,8 +154,35 @@ async def list_files(path: str = ".", recursive: bool = False) -> str:
     return "\n".join(lines)
 
 
-def sandbox_tools() -> list[Tool]:
-    """The five sandbox tools, in the order a model reads them best."""
+def raising(tool: Tool, error: Callable[[str], BaseException]) -> Callable[..., Awaitable[str]]:
+    """``tool`` as a plain async function (the neutral function's name, docstring and
+    signature) that returns the tool's text and raises ``error(text)`` for an error result."""
+
+    @functools.wraps(tool.func)
+    async def call(**arguments: Any) -> str:
+        text = await tool(**arguments)
+        if text.is_error:
+            raise error(str(text))
+        return str(text)
+
+    return call
+
+
+def sandbox_tools(names: Iterable[str] | None = None) -> list[Tool]:
+    """The five sandbox tools, in the order a model reads them best (or only those in
+    ``names``; an unknown name raises ``ValueError``)."""
+    tools = _all_tools()
+    if names is None:
+        return tools
+    wanted = list(names)
+    known = {t.name for t in tools}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ValueError(f"no sandbox tool named {unknown}; known: {sorted(known)}")
+    return [t for t in tools if t.name in wanted]
+
+
+def _all_tools() -> list[Tool]:
     return [
         Tool(
             "run_python",
