@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,8 @@ from agentscope.credential import CredentialBase
 from agentscope.formatter import OpenAIChatFormatter
 from agentscope.message import Msg, TextBlock, ThinkingBlock, ToolCallBlock
 from agentscope.model import ChatModelBase, ChatResponse, ChatUsage
+
+from agenthost.testing.script import TurnCursor, pieces
 
 
 @dataclass(frozen=True)
@@ -69,22 +70,12 @@ class ScriptedChatModel(ChatModelBase):
         self.formatter = OpenAIChatFormatter()
         self.seen: list[list[Msg]] = []
         """What the last calls (at most 100) were sent, oldest first (for assertions)."""
-        self._next = 0
+        self._cursor = TurnCursor()
 
     def _take(self, messages: list[Msg]) -> ScriptedAnswer:
-        self.seen.append(list(messages))
-        del self.seen[:-100]  # a long-running demo server must not grow without bound
-        if self._next >= len(self.turns):
-            if not self.repeat_last or not self.turns:
-                raise RuntimeError(f"the script has no turn {self._next + 1}")
-            turn = self.turns[-1]
-        else:
-            turn = self.turns[self._next]
-        self._next += 1
-        if callable(turn) and not isinstance(turn, BaseException):
-            turn = turn(list(messages))
-        if isinstance(turn, BaseException):
-            raise turn
+        turn = self._cursor.take(
+            self.turns, messages, repeat_last=self.repeat_last, seen=self.seen
+        )
         answer = ScriptedAnswer(text=turn) if isinstance(turn, str) else turn
         if answer.usage is None and self.usage is not None:
             answer = ScriptedAnswer(
@@ -138,11 +129,6 @@ def user_texts(messages: list[Msg]) -> list[str]:
         for m in messages
         if m.role == "user" and any(isinstance(b, TextBlock) for b in m.content)
     ]
-
-
-def pieces(text: str) -> list[str]:
-    """Word-sized pieces whose concatenation is exactly ``text``."""
-    return re.findall(r"\S+\s*|\s+", text)
 
 
 __all__ = ["ScriptedAnswer", "ScriptedChatModel", "Turn", "pieces", "user_texts"]

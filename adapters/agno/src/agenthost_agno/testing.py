@@ -18,7 +18,6 @@ failing.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,8 @@ from agno.metrics import MessageMetrics
 from agno.models.base import Model
 from agno.models.message import Message
 from agno.models.response import ModelResponse
+
+from agenthost.testing.script import TurnCursor, pieces
 
 
 @dataclass(frozen=True)
@@ -51,28 +52,23 @@ class ScriptedModel(Model):
     """Token counts reported with every answer, e.g. ``{"input_tokens": 3, ...}``."""
     seen: list[list[Message]] = field(default_factory=list)
     """What the last calls (at most 100) were sent, oldest first (for assertions)."""
-    calls: int = 0
+    _cursor: TurnCursor = field(default_factory=TurnCursor, repr=False)
+
+    @property
+    def calls(self) -> int:
+        """How many model calls the script has answered (or failed)."""
+        return self._cursor.taken
 
     def _answer(self, messages: list[Message]) -> Reply:
-        self.seen.append(list(messages))
-        del self.seen[:-100]  # a long-running demo server must not grow without bound
-        if self.calls >= len(self.turns):
-            if not self.repeat_last or not self.turns:
-                raise RuntimeError(f"the script has no turn {self.calls + 1}")
-            turn = self.turns[-1]
-        else:
-            turn = self.turns[self.calls]
-        self.calls += 1
-        if callable(turn) and not isinstance(turn, BaseException):
-            turn = turn(list(messages))
-        if isinstance(turn, BaseException):
-            raise turn
+        turn = self._cursor.take(
+            self.turns, messages, repeat_last=self.repeat_last, seen=self.seen
+        )
         return Reply(text=turn) if isinstance(turn, str) else turn
 
     def _deltas(self, reply: Reply) -> Iterator[ModelResponse]:
         if reply.reasoning:
             yield ModelResponse(role="assistant", reasoning_content=reply.reasoning)
-        for piece in re.findall(r"\S+\s*|\s+", reply.text):
+        for piece in pieces(reply.text):
             yield ModelResponse(role="assistant", content=piece)
         last = ModelResponse(role="assistant", tool_calls=[_call(*c) for c in reply.tool_calls])
         last.response_usage = self._metrics()

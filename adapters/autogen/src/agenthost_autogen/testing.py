@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -36,6 +35,8 @@ from autogen_core.models import (
 )
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
+
+from agenthost.testing.script import TurnCursor, pieces
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class ScriptedChatClient(ChatCompletionClient):
         """When set: each stream waits after its first chunk until this event is set."""
         self.streaming = asyncio.Event()  # set once a stream has sent its first chunk
         self.log = ScriptLog()
-        self._next = 0
+        self._cursor = TurnCursor()
         self._total = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._info = ModelInfo(
             vision=vision,
@@ -103,19 +104,9 @@ class ScriptedChatClient(ChatCompletionClient):
         )
 
     def _answer(self, messages: Sequence[LLMMessage]) -> Answer:
-        self.log.seen.append(list(messages))
-        del self.log.seen[:-100]  # a long-running demo server must not grow without bound
-        if self._next >= len(self.turns):
-            if not self.repeat_last or not self.turns:
-                raise RuntimeError(f"the script has no turn {self._next + 1}")
-            turn = self.turns[-1]
-        else:
-            turn = self.turns[self._next]
-        self._next += 1
-        if callable(turn) and not isinstance(turn, BaseException):
-            turn = turn(list(messages))
-        if isinstance(turn, BaseException):
-            raise turn
+        turn = self._cursor.take(
+            self.turns, messages, repeat_last=self.repeat_last, seen=self.log.seen
+        )
         return Answer(text=turn) if isinstance(turn, str) else turn
 
     def _result(self, answer: Answer) -> CreateResult:
@@ -164,10 +155,10 @@ class ScriptedChatClient(ChatCompletionClient):
         answer = self._answer(messages)
         try:
             if answer.reasoning:
-                for piece in ["<think>", *_pieces(answer.reasoning), "</think>"]:
+                for piece in ["<think>", *pieces(answer.reasoning), "</think>"]:
                     yield piece
                     await asyncio.sleep(self.chunk_delay)
-            for piece in _pieces(answer.text):
+            for piece in pieces(answer.text):
                 yield piece
                 self.streaming.set()
                 if self.hold is not None:
@@ -205,11 +196,6 @@ class ScriptedChatClient(ChatCompletionClient):
     @property
     def model_info(self) -> ModelInfo:
         return self._info
-
-
-def _pieces(text: str) -> list[str]:
-    """Word-sized pieces whose concatenation is exactly ``text``."""
-    return re.findall(r"\S+\s*|\s+", text)
 
 
 __all__ = ["Answer", "ScriptLog", "ScriptedChatClient", "user_texts"]

@@ -17,7 +17,6 @@ with the last turn again and failing. An exception instance as a turn is raised.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
@@ -26,6 +25,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
+
+from agenthost.testing.script import TurnCursor, pieces
 
 Turn = AIMessage | str | BaseException | Callable[[list[BaseMessage]], Any]
 
@@ -41,7 +42,7 @@ class ScriptedChatModel(BaseChatModel):
     seen: list[list[BaseMessage]] = Field(default_factory=list, exclude=True)
     """What the last calls (at most 100) were sent, oldest first (for assertions)."""
 
-    _next: int = PrivateAttr(default=0)
+    _cursor: TurnCursor = PrivateAttr(default_factory=TurnCursor)
 
     @property
     def _llm_type(self) -> str:
@@ -52,19 +53,9 @@ class ScriptedChatModel(BaseChatModel):
         return self
 
     def _answer(self, messages: list[BaseMessage]) -> AIMessage:
-        self.seen.append(list(messages))
-        del self.seen[:-100]  # a long-running demo server must not grow without bound
-        if self._next >= len(self.turns):
-            if not self.repeat_last or not self.turns:
-                raise RuntimeError(f"the script has no turn {self._next + 1}")
-            turn = self.turns[-1]
-        else:
-            turn = self.turns[self._next]
-        self._next += 1
-        if callable(turn) and not isinstance(turn, BaseException):
-            turn = turn(list(messages))
-        if isinstance(turn, BaseException):
-            raise turn
+        turn = self._cursor.take(
+            self.turns, messages, repeat_last=self.repeat_last, seen=self.seen
+        )
         message = AIMessage(content=turn) if isinstance(turn, str) else turn
         if self.usage and not message.usage_metadata:
             message = message.model_copy(update={"usage_metadata": dict(self.usage)})
@@ -72,14 +63,14 @@ class ScriptedChatModel(BaseChatModel):
 
     def _chunks(self, message: AIMessage) -> Iterator[AIMessageChunk]:
         if isinstance(message.content, str):
-            for piece in _pieces(message.content):
+            for piece in pieces(message.content):
                 yield AIMessageChunk(content=piece, id=message.id)
         else:
             # Content blocks (reasoning, text, ...): chunks of one block share its index, so
             # LangChain merges them back into that block.
             for index, block in enumerate(message.content):
                 if isinstance(block, dict) and block.get("type") == "text":
-                    for piece in _pieces(block.get("text", "")):
+                    for piece in pieces(block.get("text", "")):
                         part = {"type": "text", "text": piece, "index": index}
                         yield AIMessageChunk(content=[part], id=message.id)
                 elif isinstance(block, dict):
@@ -135,8 +126,3 @@ class ScriptedChatModel(BaseChatModel):
 def user_texts(messages: list[BaseMessage]) -> list[str]:
     """The text of every user message in ``messages`` (for turns computed from the history)."""
     return [m.text for m in messages if m.type == "human"]
-
-
-def _pieces(text: str) -> list[str]:
-    """Word-sized pieces whose concatenation is exactly ``text``."""
-    return re.findall(r"\S+\s*|\s+", text)

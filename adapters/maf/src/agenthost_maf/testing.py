@@ -21,7 +21,6 @@ with the last turn again and failing. An exception instance as a turn is raised.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -34,6 +33,8 @@ from agent_framework import (
     Message,
     UsageDetails,
 )
+
+from agenthost.testing.script import TurnCursor, pieces
 
 Turn = str | Message | BaseException | Callable[[list[Message]], Any]
 
@@ -57,22 +58,12 @@ class ScriptedChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
         """What the last calls (at most 100) were sent, oldest first (for assertions)."""
         self.seen_options: list[dict[str, Any]] = []
         """The chat options of those calls (``instructions``, ``tools``, ...)."""
-        self._next = 0
+        self._cursor = TurnCursor()
 
     def _answer(self, messages: Sequence[Message]) -> Message:
-        self.seen.append(list(messages))
-        del self.seen[:-100]  # a long-running demo server must not grow without bound
-        if self._next >= len(self.turns):
-            if not self.repeat_last or not self.turns:
-                raise RuntimeError(f"the script has no turn {self._next + 1}")
-            turn = self.turns[-1]
-        else:
-            turn = self.turns[self._next]
-        self._next += 1
-        if callable(turn) and not isinstance(turn, BaseException):
-            turn = turn(list(messages))
-        if isinstance(turn, BaseException):
-            raise turn
+        turn = self._cursor.take(
+            self.turns, messages, repeat_last=self.repeat_last, seen=self.seen
+        )
         if isinstance(turn, str):
             return Message(role="assistant", contents=[Content.from_text(turn)])
         if isinstance(turn, Message):
@@ -113,9 +104,9 @@ class ScriptedChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
 def _fragments(content: Content) -> list[Content]:
     """One content as the pieces a streaming model sends."""
     if content.type == "text":
-        return [Content.from_text(p) for p in _pieces(content.text or "")]
+        return [Content.from_text(p) for p in pieces(content.text or "")]
     if content.type == "text_reasoning":
-        return [Content.from_text_reasoning(text=p) for p in _pieces(content.text or "")]
+        return [Content.from_text_reasoning(text=p) for p in pieces(content.text or "")]
     if content.type == "function_call":
         arguments = content.arguments
         text = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
@@ -131,8 +122,3 @@ def _fragments(content: Content) -> list[Content]:
 def user_texts(messages: Sequence[Message]) -> list[str]:
     """The text of every user message in ``messages`` (for turns computed from the history)."""
     return [m.text for m in messages if m.role == "user" and m.text]
-
-
-def _pieces(text: str) -> list[str]:
-    """Word-sized pieces whose concatenation is exactly ``text``."""
-    return re.findall(r"\S+\s*|\s+", text)

@@ -1,12 +1,18 @@
 """The script a conformance suite hands an adapter's test: what the fake model says, and the
 tools the agent gets. Framework-neutral: the adapter's test turns it into its framework's
 scripted model and tool type.
+
+Also what every adapter's offline scripted model shares: ``TurnCursor`` follows the model's
+turns call by call (a callable turn computed from what the model is sent, an exception turn
+raised, ``repeat_last`` after the last), and ``pieces`` cuts a text into the word-sized
+chunks the model streams.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +52,57 @@ class Script:
     tools: list[Callable[..., Awaitable[Any]]] = field(default_factory=list)
     usage: Usage | None = None
     """Tokens the model reports for each answer, when set."""
+
+
+# --------------------------------------------------------------------------- scripted models
+
+SEEN_LIMIT = 100
+"""How many model calls' messages a scripted model keeps in its ``seen`` list."""
+
+
+def pieces(text: str) -> list[str]:
+    """Word-sized pieces whose concatenation is exactly ``text``."""
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+@dataclass
+class TurnCursor:
+    """Where a scripted model is in its list of turns.
+
+    Each model call takes the next turn: a callable turn is called with the messages the
+    model was sent and stands for what it returns; an exception (given or returned) is raised.
+    After the last turn, ``repeat_last`` decides between taking the last turn again and
+    failing with ``RuntimeError``. The turns themselves are the framework's own types.
+    """
+
+    taken: int = 0
+    """How many turns the model has taken (a failing turn counts)."""
+
+    def take(
+        self,
+        turns: Sequence[Any],
+        messages: Sequence[Any],
+        *,
+        repeat_last: bool = False,
+        seen: list[list[Any]] | None = None,
+    ) -> Any:
+        """The turn answering a model call sent ``messages`` (appended to ``seen``, which
+        keeps the last ``SEEN_LIMIT`` calls: a long-running demo server must not grow)."""
+        if seen is not None:
+            seen.append(list(messages))
+            del seen[:-SEEN_LIMIT]
+        if self.taken >= len(turns):
+            if not repeat_last or not turns:
+                raise RuntimeError(f"the script has no turn {self.taken + 1}")
+            turn = turns[-1]
+        else:
+            turn = turns[self.taken]
+        self.taken += 1
+        if callable(turn) and not isinstance(turn, BaseException):
+            turn = turn(list(messages))
+        if isinstance(turn, BaseException):
+            raise turn
+        return turn
 
 
 # --------------------------------------------------------------------------- the kit's tools
@@ -100,11 +157,14 @@ def failing_tool(message: str) -> Callable[..., Awaitable[str]]:
 
 
 __all__ = [
+    "SEEN_LIMIT",
     "Script",
     "ScriptedCall",
     "SlowToolState",
     "Turn",
+    "TurnCursor",
     "failing_tool",
     "lookup_tool",
+    "pieces",
     "slow_tool",
 ]
