@@ -40,6 +40,7 @@ def config(
     keys: bool = False,
     host: dict[str, Any] | None = None,
     quotas: dict[str, Any] | None = None,
+    frontends: dict[str, Any] | None = None,
     **otel: Any,
 ) -> Config:
     table: dict[str, Any] = {
@@ -65,6 +66,7 @@ def config(
                 "global_provider": False,
                 **otel,
             },
+            **(frontends or {}),
         },
     }
     return Config.model_validate(table)
@@ -447,3 +449,40 @@ def test_json_logs_carry_the_run_fields_and_its_trace_and_span_ids(
     assert error["message"] == "could not store run r_x"
     assert "ValueError: the store is down" in error["exception"]
     assert "trace_id" not in error  # no span is current on the test's thread
+
+
+@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON"])
+async def test_the_a2a_clients_traceparent_continues_its_trace(
+    collector: Collector, binding: str
+) -> None:
+    """The a2a-sdk client sends ``traceparent`` as a service parameter of its call context
+    (an HTTP header on these bindings); A2A's routes are an ASGI mount behind ``GatedApp``,
+    which emits the gate's request signal like every other route."""
+    from a2a.client import ClientCallContext
+    from a2a.types import TaskState
+
+    from tests.protocols.a2a_fixtures import client_for, final_state, user_message
+
+    with running_server(AgentApp(config(collector, frontends={"a2a": {}}))) as server:
+        client = await client_for(server.url + "/a2a/calculator", binding, "1.0")
+        context = ClientCallContext(service_parameters={"traceparent": TRACEPARENT})
+        events = []
+        async with asyncio.timeout(30):
+            async for event in client.send_message(user_message("go"), context=context):
+                events.append(event)
+        assert final_state(events) == TaskState.TASK_STATE_COMPLETED
+        await client.close()
+        assert await asyncio.to_thread(otel_of(server).force_flush, 10_000)
+    spans = by_name(collector)
+    (root,) = spans["invoke_agent calculator"]
+    assert root.trace_id.hex() == TRACE_ID
+    assert root.parent_span_id.hex() == PARENT_ID
+    assert attributes(root.attributes)["agenthost.protocol"] == "a2a"
+    (tool,) = spans["execute_tool run_python"]
+    (sandbox,) = spans["sandbox python"]
+    assert tool.parent_span_id == root.span_id and sandbox.parent_span_id == tool.span_id
+    assert sandbox.trace_id.hex() == TRACE_ID
+    requests = {
+        a["frontend"]: v for a, v in _points(collector.latest_metrics()["agenthost.requests"])
+    }
+    assert requests.get("a2a", 0) >= 1
