@@ -1,4 +1,5 @@
-"""Reading content parts out of a JSON request body by hand, for frontends.
+"""Reading content parts out of a JSON request body by hand, for frontends; and the neutral
+events every framework adapter's stream translator builds from its framework's parts.
 
 Every error is a 400 ``invalid_body`` whose ``param`` is the JSON path of the offending value
 (``messages[0].content[1].file.file_data``), so a client sees exactly what to fix.
@@ -10,7 +11,7 @@ import base64
 import binascii
 from typing import Any
 
-from .events import FilePart
+from .events import FilePart, Message, MessageCompleted, TextPart, Usage, UsageEvent
 from .http import HTTPProblem
 
 
@@ -53,4 +54,32 @@ def file_from_data(data: str, where: str, name: str | None = None) -> FilePart:
         raise invalid(where, "is not base64 or a data: URL") from None
 
 
-__all__ = ["file_from_data", "file_from_url", "image_from_url", "invalid", "string"]
+# --------------------------------------------------------------------------- for adapters
+
+
+def text_completed(message_id: str, text: str, name: str | None = None) -> MessageCompleted:
+    """The ``message.completed`` of an assistant answer made of one text part (``name``: the
+    member that said it, in a multi-agent run)."""
+    message = Message(id=message_id, role="assistant", parts=[TextPart(text=text)], name=name)
+    return MessageCompleted(message=message)
+
+
+def usage_event(
+    input_tokens: int, output_tokens: int, total_tokens: int | None = None
+) -> UsageEvent:
+    """A ``usage`` event for one model call (the total is input + output unless given)."""
+    if total_tokens is None:
+        total_tokens = input_tokens + output_tokens
+    usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=total_tokens)
+    return UsageEvent(usage=usage)
+
+
+__all__ = [
+    "file_from_data",
+    "file_from_url",
+    "image_from_url",
+    "invalid",
+    "string",
+    "text_completed",
+    "usage_event",
+]

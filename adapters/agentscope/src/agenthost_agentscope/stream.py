@@ -24,17 +24,13 @@ from agenthost.events import (
     Artifact,
     FilePart,
     InputRequired,
-    Message,
-    MessageCompleted,
     MessageDelta,
     ReasoningDelta,
-    TextPart,
     ToolCall,
     ToolResult,
-    Usage,
-    UsageEvent,
     new_id,
 )
+from agenthost.parts import text_completed, usage_event
 
 
 class ReplyFailed(RuntimeError):
@@ -133,8 +129,7 @@ class StreamTranslator:
         out = self._complete(e.reply_id)
         tokens = (e.input_tokens, e.output_tokens)
         if any(tokens):
-            usage = Usage(input_tokens=tokens[0], output_tokens=tokens[1], total_tokens=sum(tokens))
-            out.append(UsageEvent(usage=usage))
+            out.append(usage_event(*tokens))
         return out
 
     def _message(self, reply_id: str) -> _Open:
@@ -149,10 +144,7 @@ class StreamTranslator:
             return []
         text = "".join(message.text)
         name = self.speakers.get(reply_id) if self.members else None
-        done = Message(
-            id=message.message_id, role="assistant", parts=[TextPart(text=text)], name=name
-        )
-        return [MessageCompleted(message=done)]
+        return [text_completed(message.message_id, text, name)]
 
     def _text(self, e: ev.TextBlockDeltaEvent) -> list[Any]:
         if not e.delta:

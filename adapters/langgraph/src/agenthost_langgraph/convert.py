@@ -27,16 +27,14 @@ from agenthost.events import (
     FilePart,
     InputRequired,
     Message,
-    MessageCompleted,
     MessageDelta,
     ReasoningDelta,
     TextPart,
     ToolCall,
     ToolResult,
-    Usage,
-    UsageEvent,
     new_id,
 )
+from agenthost.parts import text_completed, usage_event
 
 INSTRUCTIONS_ID = "agenthost-instructions"
 
@@ -256,19 +254,14 @@ class StreamTranslator:
         if text.startswith(sent) and len(text) > len(sent):
             events.append(MessageDelta(message_id=message_id, text=text[len(sent) :]))
         if text or sent:
-            completed = Message(
-                id=message_id, role="assistant", parts=[TextPart(text=text or sent)]
-            )
-            events.append(MessageCompleted(message=completed))
+            events.append(text_completed(message_id, text or sent))
         usage = message.usage_metadata
         if usage:
             events.append(
-                UsageEvent(
-                    usage=Usage(
-                        input_tokens=usage.get("input_tokens", 0),
-                        output_tokens=usage.get("output_tokens", 0),
-                        total_tokens=usage.get("total_tokens", 0),
-                    )
+                usage_event(
+                    usage.get("input_tokens", 0),
+                    usage.get("output_tokens", 0),
+                    usage.get("total_tokens", 0),
                 )
             )
         for call in message.tool_calls:

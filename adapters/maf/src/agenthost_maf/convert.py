@@ -30,7 +30,6 @@ from agenthost.events import (
     FilePart,
     InputRequired,
     Message,
-    MessageCompleted,
     MessageDelta,
     ReasoningDelta,
     TextPart,
@@ -40,6 +39,7 @@ from agenthost.events import (
     UsageEvent,
     new_id,
 )
+from agenthost.parts import text_completed
 
 # --------------------------------------------------------------------------- input
 
@@ -169,8 +169,7 @@ class StreamTranslator:
         if message_id is None or not text:
             return []
         name = self._author if self._members else None
-        message = Message(id=message_id, role="assistant", parts=[TextPart(text=text)], name=name)
-        return [MessageCompleted(message=message)]
+        return [text_completed(message_id, text, name)]
 
     # -- tools -------------------------------------------------------------------------
 
