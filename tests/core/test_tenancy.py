@@ -233,8 +233,8 @@ def test_openapi_lists_the_native_routes_with_schemas(alice: httpx.Client) -> No
     )
     assert "StartRunBody" in doc["components"]["schemas"]
     assert "RunRecord" in doc["components"]["schemas"]
-    assert start["security"] == [{"api_keys": []}]
-    assert doc["components"]["securitySchemes"]["api_keys"]["scheme"] == "bearer"
+    assert start["security"] == [{"bearer": []}]
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert {"/runs/{run_id}", "/runs/{run_id}/cancel", "/sessions/{session_id}"} <= set(
         doc["paths"]
     )

@@ -134,22 +134,22 @@ def test_the_card_has_no_0_3_security_shape_for_a_1_0_reader(
     with serve(host={"api_keys": [{"env": "A2A_TEST_KEY"}]}) as server:
         for headers in ({}, {"A2A-Version": "1.0"}):
             card = httpx.get(server.url + "/.well-known/agent-card.json", headers=headers).json()
-            # The scheme is named after the host's authenticator (api_keys).
+            # The scheme is named after the host's authenticator (bearer).
             assert card["securitySchemes"] == {
-                "api_keys": {
+                "bearer": {
                     "httpAuthSecurityScheme": {
                         "scheme": "bearer",
-                        "description": card["securitySchemes"]["api_keys"][
+                        "description": card["securitySchemes"]["bearer"][
                             "httpAuthSecurityScheme"
                         ]["description"],
                     }
                 }
             }
-            assert card["securityRequirements"] == [{"schemes": {"api_keys": {}}}]
+            assert card["securityRequirements"] == [{"schemes": {"bearer": {}}}]
         legacy = httpx.get(
             server.url + "/.well-known/agent-card.json", headers={"A2A-Version": "0.3"}
         ).json()
-        assert legacy["securitySchemes"]["api_keys"]["type"] == "http"  # what 0.3 readers parse
+        assert legacy["securitySchemes"]["bearer"]["type"] == "http"  # what 0.3 readers parse
 
 
 async def test_api_keys_guard_everything_but_the_card(monkeypatch: pytest.MonkeyPatch) -> None:

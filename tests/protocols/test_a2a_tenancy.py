@@ -186,7 +186,7 @@ async def test_every_route_but_the_cards_needs_credentials(server: ServerHandle)
         for card in ("/.well-known/agent-card.json", "/a2a/echo/.well-known/agent-card.json"):
             answer = await http.get(card)
             assert answer.status_code == 200, card
-            assert answer.json()["securitySchemes"]["api_keys"]  # it says how to get in
+            assert answer.json()["securitySchemes"]["bearer"]  # it says how to get in
         for prefix in ("", "/a2a/echo"):
             for method, path in routes_of(prefix):
                 answer = await http.request(method, path, headers={"A2A-Version": "1.0"})

@@ -31,7 +31,7 @@ def security_scheme(name: str, openapi: dict[str, Any]) -> SecurityScheme | None
     if kind == "http":
         scheme = openapi.get("scheme", "bearer")
         if scheme.lower() == "bearer" and "description" not in openapi:
-            description = f"{name}: send 'Authorization: Bearer <token>'"
+            description = f"{name}: send 'Authorization: Bearer <credential>'"
         return SecurityScheme(
             http_auth_security_scheme=HTTPAuthSecurityScheme(
                 scheme=scheme,
