@@ -11,8 +11,8 @@ comes inline between ``<think>`` tags and again as ``thought``.
         lambda messages: "you said " + user_texts(messages)[-1],   # computed from the input
     ])
 
-Each model call takes the next turn; after the last, ``repeat_last`` decides between answering
-with the last turn again and failing. An exception instance as a turn is raised.
+Turns are taken as ``agenthost.testing.script.TurnCursor`` says (one a model call, then
+``repeat_last``).
 """
 
 from __future__ import annotations

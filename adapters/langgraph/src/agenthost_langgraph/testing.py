@@ -10,8 +10,8 @@ calls too, so a real ``create_react_agent`` / ``create_agent`` graph calls real 
         lambda messages: f"you said {messages[-1].text}",   # computed from what it is sent
     ])
 
-Each model call takes the next turn; after the last, ``repeat_last`` decides between answering
-with the last turn again and failing. An exception instance as a turn is raised.
+Turns are taken as ``agenthost.testing.script.TurnCursor`` says (one a model call, then
+``repeat_last``).
 """
 
 from __future__ import annotations

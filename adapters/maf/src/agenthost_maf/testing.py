@@ -14,8 +14,8 @@ For tests and demos: no network, no API key. It streams text word by word, reaso
     ], usage={"input_token_count": 3, "output_token_count": 5, "total_token_count": 8})
     agent = Agent(client=client, tools=[lookup])
 
-Each model call takes the next turn; after the last, ``repeat_last`` decides between answering
-with the last turn again and failing. An exception instance as a turn is raised.
+Turns are taken as ``agenthost.testing.script.TurnCursor`` says (one a model call, then
+``repeat_last``).
 """
 
 from __future__ import annotations
