@@ -66,7 +66,7 @@ async def agenthost_side(rounds: dict[str, int]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
 
     cold = SandboxManager({"cold": {"backend": "docker", "image": IMAGE, "pool": 0}}, plugins)
-    await cold.start()
+    await cold.start(["cold"])
     samples = []
     for _ in range(rounds["session"]):
         t0 = time.perf_counter()
@@ -79,7 +79,7 @@ async def agenthost_side(rounds: dict[str, int]) -> dict[str, dict[str, float]]:
     out["session_cold"] = stats(samples)
 
     warm = SandboxManager({"warm": {"backend": "docker", "image": IMAGE, "pool": 1}}, plugins)
-    await warm.start()
+    await warm.start(["warm"])  # profiles start on first use unless named here
     samples, cells = [], []
     for i in range(rounds["session"] + rounds["cells"]):
         await _pool_ready(warm, "warm")  # not timed: the pool refills between sessions
