@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .events import Principal
-    from .runs import Run
+    from .run import Run
     from .store import RunRecord
 
 

@@ -1,7 +1,8 @@
 """The run registry: start an adapter's run as a task, fan its events out, cancel, record.
 
-One ``RunRegistry`` per host. Each ``Run`` keeps its events in order (``seq`` = index), so any
-number of subscribers, late ones included, read from a given ``seq`` and then follow live.
+One ``RunRegistry`` per host. Each ``Run`` (``run.py``) keeps its events in order (``seq`` =
+index), so any number of subscribers, late ones included, read from a given ``seq`` and then
+follow live.
 When the run ends its status and result go to the store, and its events are kept in memory
 for ``run_ttl_seconds`` (at most ``max_finished_runs`` runs) for late readers.
 """
@@ -12,21 +13,16 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic import TypeAdapter
 
 from .adapter import Adapter
 from .context import RunContext, current_run
 from .errors import QuotaExceeded, SessionBusy, StoreUnavailable, UnknownAgent, UnknownRun
 from .events import (
     ANONYMOUS,
-    Event,
     InputRequired,
-    Message,
-    MessageCompleted,
     MessageDelta,
     Principal,
     RunCancelled,
@@ -34,16 +30,14 @@ from .events import (
     RunFailed,
     RunInput,
     RunStarted,
-    TextPart,
-    Usage,
     UsageEvent,
     new_id,
 )
+from .run import Run, Subscription, events_adapter
 from .signals import signals
 from .store import RunRecord, Store
 
 log = logging.getLogger("agenthost.runs")
-_events_adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 
 @dataclass
@@ -59,188 +53,6 @@ class RunPolicy:
     max_finished_bytes: int = 256 * 1024 * 1024  # events of finished runs kept in memory
     max_active_runs: int = 4096  # running and queued, all principals: the host's own cap
     max_queued_per_session: int = 16
-
-
-class Run:
-    """One run: its record, its events so far, and the task producing them."""
-
-    def __init__(self, record: RunRecord, input: RunInput, *, detached: bool):
-        self.record = record
-        self.input = input
-        self._events: list[Any] = []
-        # Set on a run rebuilt from the registry's packed form: its events as one JSON array.
-        self._packed: bytes | None = None
-        self.detached = detached  # True: no client owns it; disconnects never cancel it
-        self.subscribers = 0
-        self.task: asyncio.Task[None] | None = None
-        self.ctx: RunContext | None = None
-        self.started_at = time.monotonic()
-        self._wakeup: asyncio.Future[None] | None = None
-        self._ended = False
-        self._finished: asyncio.Future[None] | None = None  # made on first wait()
-        self._open_text: dict[str, list[str]] = {}
-        self._completed: list[Message] = []
-        self._usage: Usage | None = None
-        self._cancel_reason: str | None = None
-        self._persisted = False
-        self.queued = False
-        # A run with no session of the client's: its sandbox goes when it ends.
-        self.ephemeral = False
-
-    @property
-    def session_key(self) -> str:
-        """The owner-scoped session key (history, sandbox, framework memory)."""
-        return self.input.principal.key(self.record.session_id)
-
-    @property
-    def run_id(self) -> str:
-        return self.record.run_id
-
-    @property
-    def events(self) -> list[Any]:
-        """Every event so far, in ``seq`` order (decoded afresh once the run is packed)."""
-        if self._packed is not None:
-            return list(_events_adapter.validate_json(self._packed))
-        return self._events
-
-    def events_json(self) -> bytes:
-        """Every event so far as one JSON array."""
-        if self._packed is not None:
-            return self._packed
-        return _events_adapter.dump_json(self._events)
-
-    @classmethod
-    def finished(cls, record: RunRecord, packed: bytes) -> Run:
-        """A finished run rebuilt from its packed form (see ``RunRegistry``)."""
-        run_input = RunInput(
-            agent=record.agent,
-            messages=record.input,
-            session_id=record.session_id,
-            principal=Principal(id=record.owner),
-        )
-        run = cls(record, run_input, detached=True)
-        run._packed = packed
-        run._ended = True
-        return run
-
-    @property
-    def done(self) -> bool:
-        return self._ended
-
-    @property
-    def status(self) -> str:
-        return self.record.status
-
-    async def wait(self) -> RunRecord:
-        """Wait until the run has ended; its final record."""
-        if not self._ended:
-            if self._finished is None:
-                self._finished = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._finished)
-        return self.record
-
-    # -- producing ----------------------------------------------------------------------
-
-    def append(self, event: Any) -> None:
-        if self.done:
-            return  # a run that was force-ended drops what its task still produces
-        # Stamp without pydantic's validating __setattr__: both values are known-good, and this
-        # runs once per event on the hot path.
-        fields = event.__dict__
-        fields["run_id"] = self.run_id
-        fields["seq"] = len(self._events)
-        self._events.append(event)
-        kind = event.type
-        if kind == "message.delta":
-            self._open_text.setdefault(event.message_id, []).append(event.text)
-        elif kind == "message.completed":
-            self._open_text.pop(event.message.id, None)
-            if event.message.role == "assistant":
-                self._completed.append(event.message)
-        elif kind == "usage":
-            self._usage = event.usage if self._usage is None else self._usage + event.usage
-        self._wake()
-        if signals.active:
-            signals.run_event(self, event)
-
-    def _wake(self) -> None:
-        waiter, self._wakeup = self._wakeup, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def complete_open_messages(self) -> None:
-        for message_id, chunks in list(self._open_text.items()):
-            message = Message(
-                id=message_id, role="assistant", parts=[TextPart(text="".join(chunks))]
-            )
-            self.append(MessageCompleted(message=message))
-
-    # -- consuming ----------------------------------------------------------------------
-
-    async def batches(
-        self, after: int = -1, coalesce: float = 0.0
-    ) -> AsyncGenerator[list[Any], None]:
-        """Events with ``seq > after``, in batches of whatever is ready, until the terminal one.
-
-        ``coalesce``: after waiting for new events, wait this many seconds more so a burst
-        goes out as one batch (one write to the client instead of one per token).
-        """
-        index = after + 1
-        if self._packed is not None:
-            yield self.events[index:]
-            return
-        while True:
-            events = self._events
-            if index < len(events):
-                batch = events[index:]
-                index += len(batch)
-                yield batch
-                continue
-            if self.done:
-                return
-            if self._wakeup is None:
-                self._wakeup = asyncio.get_running_loop().create_future()
-            await self._wakeup
-            if coalesce and not self.done:
-                await asyncio.sleep(coalesce)
-
-
-class Subscription:
-    """``async with registry.subscribe(run_id, after) as sub: async for batch in sub: ...``
-
-    Leaving the block before the terminal event counts as a client going away: when the last
-    subscriber of a client-owned run leaves early, the run is cancelled (if configured).
-    """
-
-    def __init__(self, registry: RunRegistry, run: Run, after: int, coalesce: float = 0.0):
-        self.registry = registry
-        self.run = run
-        self._iter = run.batches(after, coalesce)
-        self.finished = False
-
-    async def __aenter__(self) -> Subscription:
-        self.run.subscribers += 1
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._iter.aclose()
-        self.run.subscribers -= 1
-        if self.run.subscribers == 0:
-            if self.run.done:
-                self.registry._pack(self.run)
-            elif not self.finished:
-                self.registry._on_abandoned(self.run)
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> list[Any]:
-        try:
-            batch = await self._iter.__anext__()
-        except StopAsyncIteration:
-            self.finished = True
-            raise
-        return batch
 
 
 @dataclass
@@ -586,7 +398,7 @@ class RunRegistry:
         """Keep a finished run nobody reads as bytes (see ``_packed``)."""
         if not run.done or run.subscribers or run.run_id not in self._runs:
             return
-        events_json = _events_adapter.dump_json(run._events)
+        events_json = events_adapter.dump_json(run._events)
         record_json = run.record.model_dump_json().encode()
         self._packed[run.run_id] = (record_json, events_json)
         self._packed_bytes += len(record_json) + len(events_json)

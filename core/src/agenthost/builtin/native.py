@@ -32,7 +32,7 @@ from ..frontend import Frontend
 from ..http import HTTPProblem, read_json, unless_disconnected, validation_problem
 from ..problems import START_ERRORS, http_problem
 from ..routing import Endpoint
-from ..runs import Run, Subscription
+from ..run import Run, Subscription
 from ..sse import sse_frame, sse_response
 from ..store import RunRecord
 
