@@ -55,6 +55,11 @@ NODE_LABELS = {"kubernetes.io/os": "linux", "kubernetes.io/hostname": "fake-node
 PODS = "/api/v1/namespaces/{ns}/pods"
 POLICIES = "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies"
 
+# The "image's" interpreter: the host's base Python, not the venv's link to it. The executor
+# is stdlib-only, and a checkout (its .venv) under /tmp would be hidden by the pod's /tmp
+# emptyDir mount inside the sandbox.
+IMAGE_PYTHON = os.path.realpath(sys.executable)
+
 
 def status(code: int, reason: str, message: str) -> JSONResponse:
     body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}}
@@ -439,7 +444,7 @@ class FakeApiServer:
         network = not self._isolated(ns, pod)
         local = self._locals.get(network)
         if local is None:
-            options = LocalOptions(python=sys.executable, network=network)
+            options = LocalOptions(python=IMAGE_PYTHON, network=network)
             local = self._locals[network] = LocalBackend(options)
             await local.start()  # finds the interpreter's paths for the read-only binds
         memory = limits.get("memory")
@@ -448,9 +453,9 @@ class FakeApiServer:
             rlimits.append(f"as={parse_size(memory.removesuffix('i'))}")  # cgroup, emulated
         env["AGENTHOST_RLIMITS"] = ",".join(r for r in rlimits if r)
         env["AGENTHOST_DROP_UID"] = str(pod["spec"]["securityContext"]["runAsUser"])
-        env["PATH"] = f"{os.path.dirname(sys.executable)}:/usr/bin:/bin"
+        env["PATH"] = f"{os.path.dirname(IMAGE_PYTHON)}:/usr/bin:/bin"
         if command and command[0] == container["command"][0]:
-            command = [sys.executable, *command[1:]]  # the "image's" python is the host's
+            command = [IMAGE_PYTHON, *command[1:]]  # the "image's" python is the host's
         mounts: list[str] = []
         volumes = {v["name"]: v for v in pod["spec"].get("volumes") or []}
         for mount in container.get("volumeMounts") or []:
