@@ -13,7 +13,7 @@ from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 
-from .test_langgraph_a2a import client_for, send, text_of
+from .framework_checks import client_for, send, text_of
 
 CONFIG = {
     "agents": {
