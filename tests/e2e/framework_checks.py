@@ -26,7 +26,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import BaseModel, TypeAdapter
 
-from agenthost import AgentApp
+from agenthost import AgentApp, Host
+from agenthost.cli import target_config
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 
@@ -42,6 +43,18 @@ def serving(config: dict[str, Any]) -> Callable[[], Iterator[ServerHandle]]:
             yield handle
 
     return server
+
+
+def serving_example(target: str) -> Callable[[], Iterator[ServerHandle]]:
+    """An ``example_server`` fixture serving ``target`` the way ``agenthost serve`` does."""
+
+    @pytest.fixture
+    def example_server() -> Iterator[ServerHandle]:
+        host = Host(target_config(target, None, None))
+        with running_server(AgentApp(host=host)) as server:
+            yield server
+
+    return example_server
 
 
 # --- A2A, through the official a2a-sdk client (JSON-RPC, 1.0) ---

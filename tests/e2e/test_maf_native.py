@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from agent_framework import Agent, Content, Message
 
 from agenthost import AgentApp, Host
@@ -21,18 +15,18 @@ from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 from agenthost_maf import ScriptedChatClient
 
-from .langgraph_http import of, output_text, run_native, sse_events
+from .framework_checks import (
+    check_cancel_stops_the_tool,
+    check_example_counts_words,
+    check_serve_needs_no_other_configuration,
+    serving_example,
+)
+from .langgraph_http import of, output_text, run_native
 from .maf_agents import janitor
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "maf_agent.py"
 
-
-@pytest.fixture
-def example_server() -> Iterator[ServerHandle]:
-    """The example served the way ``agenthost serve examples/maf_agent.py:agent`` does."""
-    host = Host(target_config(f"{EXAMPLE}:agent", None, None))
-    with running_server(AgentApp(host=host)) as server:
-        yield server
+example_server = serving_example(f"{EXAMPLE}:agent")
 
 
 def test_the_example_agent_is_detected_and_described(example_server: ServerHandle) -> None:
@@ -45,16 +39,7 @@ def test_the_example_agent_is_detected_and_described(example_server: ServerHandl
 def test_a_run_streams_text_and_a_real_tool_call(example_server: ServerHandle) -> None:
     with httpx.Client(base_url=example_server.url, timeout=30) as client:
         events = run_native(client, "agent", "how many words is this", "s1")
-    types = [e["type"] for e in events]
-    assert types[0] == "run.started" and types[-1] == "run.completed"
-    [call] = of(events, "tool.call")
-    assert call["name"] == "run_python"  # in the session's sandbox
-    assert call["arguments"] == {"code": "len('how many words is this'.split())"}
-    [result] = of(events, "tool.result")
-    assert result["call_id"] == call["call_id"] and result["output"] == "5"
-    assert types.index("tool.call") < types.index("tool.result")
-    assert len(of(events, "message.delta")) > 2
-    assert output_text(events) == "Let me count.Your message has 5 words."
+    check_example_counts_words(events)
 
 
 def test_the_example_team_is_a_workflow_factory() -> None:
@@ -99,53 +84,9 @@ def slow_agent(state: dict[str, Any]) -> Agent:
 
 def test_cancel_over_http_stops_the_tool() -> None:
     state: dict[str, Any] = {}
-    app = AgentApp(parse_config({"frontends": {"native": {}}}, "<test>"))
-    app.host.add_agent("slow", slow_agent(state))
-    with running_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        seen: list[dict[str, Any]] = []
-        with client.stream("POST", "/agents/slow/runs", json={"input": "go"}) as response:
-            run_id = response.headers["x-run-id"]
-            for event in sse_events(response):
-                seen.append(event)
-                if event["type"] == "tool.call":
-                    cancelled = client.post(f"/runs/{run_id}/cancel")
-                    assert cancelled.status_code == 200
-                    assert cancelled.json()["status"] == "cancelled"
-        assert seen[-1]["type"] == "run.cancelled"
-    assert state == {"started": True, "cancelled": True}
+    check_cancel_stops_the_tool(slow_agent(state), state)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_agenthost_serve_needs_no_other_configuration(tmp_path: Any) -> None:
+def test_agenthost_serve_needs_no_other_configuration(tmp_path: Path) -> None:
     """The real CLI in a subprocess: ``agenthost serve examples/maf_agent.py:agent``."""
-    port = _free_port()
-    command = [sys.executable, "-m", "agenthost.cli", "serve", f"{EXAMPLE}:agent"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=tmp_path,  # no agenthost.toml there: nothing but the target
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        with httpx.Client(base_url=url, timeout=30) as client:
-            while True:  # poll readiness, bounded by the deadline
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not become ready"
-                time.sleep(0.05)
-            events = run_native(client, "agent", "count these four words", "s1")
-        assert output_text(events) == "Let me count.Your message has 4 words."
-    finally:
-        process.terminate()
-        process.wait(10)
+    check_serve_needs_no_other_configuration(tmp_path, f"{EXAMPLE}:agent", "agent")
