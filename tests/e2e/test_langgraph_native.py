@@ -3,36 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.tools import tool
 
-from agenthost import AgentApp, Host
-from agenthost.cli import target_config
+from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 from agenthost_langgraph import ScriptedChatModel
 from agenthost_langgraph.testing import user_texts
 
 from ..adapters.langgraph.agents import approval_graph
-from .langgraph_http import EXAMPLE, of, output_text, run_native, sse_events
+from .framework_checks import (
+    check_cancel_stops_the_tool,
+    check_example_counts_words,
+    check_serve_needs_no_other_configuration,
+    serving_example,
+)
+from .langgraph_http import EXAMPLE, of, output_text, run_native
 
-
-@pytest.fixture
-def example_server() -> Iterator[ServerHandle]:
-    """The example served the way ``agenthost serve examples/langgraph_agent.py:graph`` does."""
-    host = Host(target_config(f"{EXAMPLE}:graph", None, None))
-    with running_server(AgentApp(host=host)) as server:
-        yield server
+example_server = serving_example(f"{EXAMPLE}:graph")
 
 
 def test_the_example_graph_is_detected_and_described(example_server: ServerHandle) -> None:
@@ -44,16 +38,7 @@ def test_the_example_graph_is_detected_and_described(example_server: ServerHandl
 def test_a_run_streams_text_and_a_real_tool_call(example_server: ServerHandle) -> None:
     with httpx.Client(base_url=example_server.url, timeout=30) as client:
         events = run_native(client, "graph", "how many words is this", "s1")
-    types = [e["type"] for e in events]
-    assert types[0] == "run.started" and types[-1] == "run.completed"
-    [call] = of(events, "tool.call")
-    assert call["name"] == "run_python"  # in the session's sandbox
-    assert call["arguments"] == {"code": "len('how many words is this'.split())"}
-    [result] = of(events, "tool.result")
-    assert result["call_id"] == call["call_id"] and result["output"] == "5"
-    assert types.index("tool.call") < types.index("tool.result")
-    assert len(of(events, "message.delta")) > 2
-    assert output_text(events) == "Let me count.Your message has 5 words."
+    check_example_counts_words(events)
 
 
 def test_sessions_over_http_are_the_graphs_threads() -> None:
@@ -90,21 +75,7 @@ def slow_graph(state: dict[str, Any]) -> Any:
 
 def test_cancel_over_http_stops_the_tool() -> None:
     state: dict[str, Any] = {}
-    app = AgentApp(parse_config({"frontends": {"native": {}}}, "<test>"))
-    app.host.add_agent("slow", slow_graph(state))
-    with running_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        seen: list[dict[str, Any]] = []
-        with client.stream("POST", "/agents/slow/runs", json={"input": "go"}) as response:
-            run_id = response.headers["x-run-id"]
-            for event in sse_events(response):
-                seen.append(event)
-                if event["type"] == "tool.call":
-                    cancelled = client.post(f"/runs/{run_id}/cancel")
-                    assert cancelled.status_code == 200
-                    assert cancelled.json()["status"] == "cancelled"
-        assert seen[-1]["type"] == "run.cancelled"
-        assert client.get(f"/runs/{run_id}").json()["status"] == "cancelled"
-    assert state == {"started": True, "cancelled": True}
+    check_cancel_stops_the_tool(slow_graph(state), state, status_checked=True)
 
 
 def test_interrupt_over_http_asks_then_resumes() -> None:
@@ -120,37 +91,6 @@ def test_interrupt_over_http_asks_then_resumes() -> None:
         assert output_text(second) == "Transfer approved."
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_agenthost_serve_needs_no_other_configuration(tmp_path: Any) -> None:
+def test_agenthost_serve_needs_no_other_configuration(tmp_path: Path) -> None:
     """The real CLI in a subprocess: ``agenthost serve examples/langgraph_agent.py:graph``."""
-    port = _free_port()
-    command = [sys.executable, "-m", "agenthost.cli", "serve", f"{EXAMPLE}:graph"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=tmp_path,  # no agenthost.toml there: nothing but the target
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        with httpx.Client(base_url=url, timeout=30) as client:
-            while True:  # poll readiness, bounded by the deadline
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not become ready"
-                time.sleep(0.05)
-            events = run_native(client, "graph", "count these four words", "s1")
-        assert output_text(events) == "Let me count.Your message has 4 words."
-    finally:
-        process.terminate()
-        process.wait(10)
+    check_serve_needs_no_other_configuration(tmp_path, f"{EXAMPLE}:graph", "graph")
