@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from agno.agent import Agent
 
-from agenthost import AgentApp, Host
-from agenthost.cli import target_config
+from agenthost import AgentApp
 from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 from agenthost_agno import Reply, ScriptedModel
 
 from .agno_agents import EXAMPLE
-from .langgraph_http import of, output_text, run_native, sse_events
+from .framework_checks import (
+    check_cancel_stops_the_tool,
+    check_example_counts_words,
+    check_serve_needs_no_other_configuration,
+    serving_example,
+)
+from .langgraph_http import of, output_text, run_native
 
 CONFIG = {
     "agents": {
@@ -32,12 +32,7 @@ CONFIG = {
 }
 
 
-@pytest.fixture
-def example_server() -> Iterator[ServerHandle]:
-    """The example served the way ``agenthost serve examples/agno_agent.py:agent`` does."""
-    host = Host(target_config(f"{EXAMPLE}:agent", None, None))
-    with running_server(AgentApp(host=host)) as server:
-        yield server
+example_server = serving_example(f"{EXAMPLE}:agent")
 
 
 def test_the_example_streams_text_and_runs_python_in_the_sandbox(
@@ -48,16 +43,7 @@ def test_the_example_streams_text_and_runs_python_in_the_sandbox(
         events = run_native(client, "agent", "how many words is this", "s1")
     assert [(a["name"], a["framework"]) for a in agents] == [("agent", "agno")]
     assert agents[0]["description"] == "Counts the words of your message, in Python."
-    types = [e["type"] for e in events]
-    assert types[0] == "run.started" and types[-1] == "run.completed"
-    [call] = of(events, "tool.call")
-    assert call["name"] == "run_python"
-    assert call["arguments"] == {"code": "len('how many words is this'.split())"}
-    [result] = of(events, "tool.result")
-    assert result["call_id"] == call["call_id"] and result["output"] == "5"
-    assert types.index("tool.call") < types.index("tool.result")
-    assert len(of(events, "message.delta")) > 2
-    assert output_text(events) == "Let me count.Your message has 5 words."
+    check_example_counts_words(events)
 
 
 def test_a_sandbox_error_is_an_error_result_and_the_sandbox_is_per_session() -> None:
@@ -108,52 +94,11 @@ def test_cancel_over_http_stops_the_tool() -> None:
     model = ScriptedModel(
         turns=[Reply("Waiting.", [("call_wait", "wait_for", {"seconds": 30})]), "done"]
     )
-    app = AgentApp(parse_config({"frontends": {"native": {}}}, "<test>"))
-    app.host.add_agent("slow", Agent(model=model, tools=[wait_for]))
-    with running_server(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        seen: list[dict[str, Any]] = []
-        with client.stream("POST", "/agents/slow/runs", json={"input": "go"}) as response:
-            run_id = response.headers["x-run-id"]
-            for event in sse_events(response):
-                seen.append(event)
-                if event["type"] == "tool.call":
-                    cancelled = client.post(f"/runs/{run_id}/cancel")
-                    assert cancelled.status_code == 200
-                    assert cancelled.json()["status"] == "cancelled"
-        assert seen[-1]["type"] == "run.cancelled"
-    assert state == {"started": True, "cancelled": True}
+    check_cancel_stops_the_tool(Agent(model=model, tools=[wait_for]), state, timeout=60)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_agenthost_serve_needs_no_other_configuration(tmp_path: Any) -> None:
+def test_agenthost_serve_needs_no_other_configuration(tmp_path: Path) -> None:
     """The real CLI in a subprocess: ``agenthost serve examples/agno_agent.py:agent``."""
-    port = _free_port()
-    command = [sys.executable, "-m", "agenthost.cli", "serve", f"{EXAMPLE}:agent"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=tmp_path,  # no agenthost.toml there: nothing but the target
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    check_serve_needs_no_other_configuration(
+        tmp_path, f"{EXAMPLE}:agent", "agent", deadline_s=60, timeout=60
     )
-    try:
-        deadline = time.monotonic() + 60
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            while True:  # poll readiness, bounded by the deadline
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not become ready"
-                time.sleep(0.05)
-            events = run_native(client, "agent", "count these four words", "s1")
-        assert output_text(events) == "Let me count.Your message has 4 words."
-    finally:
-        process.terminate()
-        process.wait(10)
