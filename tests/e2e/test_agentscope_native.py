@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from agentscope.agent import Agent
 from agentscope.tool import Toolkit
 
-from agenthost import AgentApp
-from agenthost.config import parse_config
-from agenthost.testing.server import ServerHandle, running_server
+from agenthost.testing.server import ServerHandle
 from agenthost_agentscope import ScriptedAnswer, ScriptedChatModel, function_tool
 
 from .agentscope_agents import CONFIG, EXAMPLE
-from .langgraph_http import of, output_text, run_native, sse_events
+from .framework_checks import (
+    check_cancel_stops_the_tool,
+    check_serve_needs_no_other_configuration,
+    serving,
+)
+from .langgraph_http import of, output_text, run_native
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with running_server(AgentApp(parse_config(CONFIG, "<test>"))) as handle:
-        yield handle
+server = serving(CONFIG)
 
 
 def test_the_example_is_detected_and_described(server: ServerHandle) -> None:
@@ -96,51 +90,9 @@ def test_cancel_over_http_stops_the_tool() -> None:
     slow = Agent(
         name="slow", system_prompt="s", model=model, toolkit=Toolkit([function_tool(wait_for)])
     )
-    app = AgentApp(parse_config({"frontends": {"native": {}}}, "<test>"))
-    app.host.add_agent("slow", slow)
-    with running_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        seen: list[dict[str, Any]] = []
-        with client.stream("POST", "/agents/slow/runs", json={"input": "go"}) as response:
-            run_id = response.headers["x-run-id"]
-            for event in sse_events(response):
-                seen.append(event)
-                if event["type"] == "tool.call":
-                    assert client.post(f"/runs/{run_id}/cancel").json()["status"] == "cancelled"
-        assert seen[-1]["type"] == "run.cancelled"
-        assert client.get(f"/runs/{run_id}").json()["status"] == "cancelled"
-    assert state == {"started": True, "cancelled": True}
+    check_cancel_stops_the_tool(slow, state, code_checked=False, status_checked=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_agenthost_serve_needs_no_other_configuration(tmp_path: Any) -> None:
+def test_agenthost_serve_needs_no_other_configuration(tmp_path: Path) -> None:
     """The real CLI in a subprocess: ``agenthost serve examples/agentscope_agent.py:agent``."""
-    port = _free_port()
-    command = [sys.executable, "-m", "agenthost.cli", "serve", f"{EXAMPLE}:agent"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=tmp_path,  # no agenthost.toml there: nothing but the target
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            while True:  # poll readiness, bounded by the deadline
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not become ready"
-                time.sleep(0.05)
-            events = run_native(client, "agent", "count these four words", "s1")
-        assert output_text(events) == "Let me count.Your message has 4 words."
-    finally:
-        process.terminate()
-        process.wait(10)
+    check_serve_needs_no_other_configuration(tmp_path, f"{EXAMPLE}:agent", "agent", deadline_s=60)
