@@ -203,6 +203,16 @@ def openai_client(server: ServerHandle) -> OpenAI:
     return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=60)
 
 
+def openai_fixture() -> Callable[[ServerHandle], OpenAI]:
+    """A ``client`` fixture on the module's ``server``: ``client = openai_fixture()``."""
+
+    @pytest.fixture
+    def client(server: ServerHandle) -> OpenAI:
+        return openai_client(server)
+
+    return client
+
+
 def strict(model: Any, data: BaseModel) -> Any:
     """Validate exactly the fields the server sent with the SDK's own type."""
     raw = data.model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from openai import OpenAI
-from openai.types.chat import ChatCompletionMessageParam
 from openai.types.responses import Response, ResponseStreamEvent
-from pydantic import BaseModel, TypeAdapter
-
-from agenthost import AgentApp
-from agenthost.config import parse_config
-from agenthost.testing.server import ServerHandle, running_server
 
 from .agentscope_agents import CONFIG
+from .framework_checks import (
+    check_chat_history_reaches_the_agent_once,
+    openai_fixture,
+    serving,
+    strict,
+)
 
-
-def strict(model: Any, data: BaseModel) -> Any:
-    """Validate exactly the fields the server sent with the SDK's own type."""
-    raw = data.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    return TypeAdapter(model).validate_python(raw)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with running_server(AgentApp(parse_config(CONFIG, "<test>"))) as handle:
-        yield handle
-
-
-@pytest.fixture
-def client(server: ServerHandle) -> OpenAI:
-    return OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=60)
+server = serving(CONFIG)
+client = openai_fixture()
 
 
 def test_models_lists_the_agents(client: OpenAI) -> None:
@@ -66,16 +48,4 @@ def test_responses_stream_text_deltas(client: OpenAI) -> None:
 
 
 def test_chat_completions_send_the_whole_history(client: OpenAI) -> None:
-    history: list[ChatCompletionMessageParam] = [
-        {"role": "system", "content": "Repeat what the user said."},
-        {"role": "user", "content": "alpha"},
-        {"role": "assistant", "content": "alpha"},
-        {"role": "user", "content": "beta"},
-    ]
-    reply = client.chat.completions.create(model="echo", messages=history)
-    assert reply.choices[0].message.content == "alpha | beta"
-    again = client.chat.completions.create(model="echo", messages=history)  # not a continuation
-    assert again.choices[0].message.content == "alpha | beta"
-    stream = client.chat.completions.create(model="echo", messages=history, stream=True)
-    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text == "alpha | beta"
+    check_chat_history_reaches_the_agent_once(client)
