@@ -83,6 +83,19 @@ async def send(client: Client, text: str, task: Task | None = None) -> Task:
     return events[-1].task
 
 
+async def send_in_context(client: Client, text: str, context_id: str) -> Task:
+    """A new task in an existing context (the same session); its last event's task."""
+    message = Message(
+        role=Role.ROLE_USER,
+        message_id=str(uuid.uuid4()),
+        parts=[Part(text=text)],
+        context_id=context_id,
+    )
+    async with asyncio.timeout(60):
+        events = [e async for e in client.send_message(SendMessageRequest(message=message))]
+    return events[-1].task
+
+
 def text_of(task: Task) -> str:
     return "".join(p.text for a in task.artifacts for p in a.parts)
 

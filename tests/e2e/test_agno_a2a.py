@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Iterator
+from a2a.types import TaskState
 
-import pytest
-from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
+from agenthost.testing.server import ServerHandle
 
-from agenthost import AgentApp
-from agenthost.config import parse_config
-from agenthost.testing.server import ServerHandle, running_server
-
-from .framework_checks import client_for, send, text_of
+from .framework_checks import client_for, send, send_in_context, serving, text_of
 
 CONFIG = {
     "agents": {
@@ -23,11 +16,7 @@ CONFIG = {
     "frontends": {"a2a": {}},
 }
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with running_server(AgentApp(parse_config(CONFIG, "<test>"))) as handle:
-        yield handle
+server = serving(CONFIG)
 
 
 async def test_an_agent_running_python_in_the_sandbox(server: ServerHandle) -> None:
@@ -36,15 +25,7 @@ async def test_an_agent_running_python_in_the_sandbox(server: ServerHandle) -> N
     assert task.status.state == TaskState.TASK_STATE_COMPLETED
     assert text_of(task).endswith("Result: 42")
     # a new task in the same context: the same session, so the same sandbox
-    message = Message(
-        role=Role.ROLE_USER,
-        message_id=str(uuid.uuid4()),
-        parts=[Part(text="x + 1")],
-        context_id=task.context_id,
-    )
-    async with asyncio.timeout(60):
-        events = [e async for e in client.send_message(SendMessageRequest(message=message))]
-    again = events[-1].task
+    again = await send_in_context(client, "x + 1", task.context_id)
     assert again.id != task.id and text_of(again).endswith("Result: 43")
     await client.close()
 

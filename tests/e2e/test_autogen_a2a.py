@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Iterator
+from a2a.types import TaskState
 
-import pytest
-from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
+from agenthost.testing.server import ServerHandle
 
-from agenthost import AgentApp
-from agenthost.config import parse_config
-from agenthost.testing.server import ServerHandle, running_server
-
-from .framework_checks import client_for, send, text_of
+from .framework_checks import client_for, send, send_in_context, serving, text_of
 
 CONFIG = {
     "agents": {
@@ -23,11 +16,7 @@ CONFIG = {
     "frontends": {"a2a": {}},
 }
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    with running_server(AgentApp(parse_config(CONFIG, "<test>"))) as handle:
-        yield handle
+server = serving(CONFIG)
 
 
 async def test_a_handoff_to_the_user_is_input_required_and_the_reply_resumes(
@@ -48,15 +37,7 @@ async def test_a_context_is_one_conversation(server: ServerHandle) -> None:
     client = await client_for(server.url + "/a2a/echo")
     first = await send(client, "alpha")
     assert first.status.state == TaskState.TASK_STATE_COMPLETED and text_of(first) == "alpha"
-    follow_up = Message(
-        role=Role.ROLE_USER,
-        message_id=str(uuid.uuid4()),
-        parts=[Part(text="beta")],
-        context_id=first.context_id,  # a new task in the same context
-    )
-    async with asyncio.timeout(60):
-        events = [e async for e in client.send_message(SendMessageRequest(message=follow_up))]
-    second = events[-1].task
+    second = await send_in_context(client, "beta", first.context_id)  # a new task, same context
     assert second.id != first.id and second.context_id == first.context_id
     assert text_of(second) == "alpha | beta"
     other = await send(client, "gamma")
