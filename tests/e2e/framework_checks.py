@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,25 @@ def check_example_counts_words(events: list[dict[str, Any]]) -> None:
     assert types.index("tool.call") < types.index("tool.result")
     assert len(of(events, "message.delta")) > 2
     assert output_text(events) == "Let me count.Your message has 5 words."
+
+
+def waiting_tool(
+    state: dict[str, Any], doc: str = "Wait for a number of seconds."
+) -> Callable[[int], Coroutine[Any, Any, str]]:
+    """A ``wait_for(seconds)`` tool that waits until cancelled, recording it in ``state``."""
+
+    async def wait_for(seconds: int) -> str:
+        state["started"] = True
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            state["cancelled"] = True
+            raise
+        state["finished"] = True
+        return "waited"
+
+    wait_for.__doc__ = doc
+    return wait_for
 
 
 def check_cancel_stops_the_tool(

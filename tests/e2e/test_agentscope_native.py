@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from .framework_checks import (
     check_cancel_stops_the_tool,
     check_serve_needs_no_other_configuration,
     serving,
+    waiting_tool,
 )
 from .langgraph_http import of, output_text, run_native
 
@@ -69,21 +69,7 @@ def test_an_approval_over_http_asks_then_resumes(server: ServerHandle) -> None:
 def test_cancel_over_http_stops_the_tool() -> None:
     state: dict[str, Any] = {}
 
-    async def wait_for(seconds: int) -> str:
-        """Wait.
-
-        Args:
-            seconds (int): how long
-        """
-        state["started"] = True
-        try:
-            await asyncio.sleep(seconds)
-        except asyncio.CancelledError:
-            state["cancelled"] = True
-            raise
-        state["finished"] = True
-        return "waited"
-
+    wait_for = waiting_tool(state, "Wait.\n\nArgs:\n    seconds (int): how long\n")
     model = ScriptedChatModel(
         [ScriptedAnswer("Waiting.", tool_calls=[("call_wait", "wait_for", {"seconds": 30})])]
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from .framework_checks import (
     check_example_counts_words,
     check_serve_needs_no_other_configuration,
     serving_example,
+    waiting_tool,
 )
 from .langgraph_http import of, output_text, run_native
 
@@ -80,17 +80,7 @@ def test_confirmation_over_http_asks_then_resumes() -> None:
 def test_cancel_over_http_stops_the_tool() -> None:
     state: dict[str, Any] = {}
 
-    async def wait_for(seconds: int) -> str:
-        """Wait for a number of seconds."""
-        state["started"] = True
-        try:
-            await asyncio.sleep(seconds)
-        except asyncio.CancelledError:
-            state["cancelled"] = True
-            raise
-        state["finished"] = True
-        return "waited"
-
+    wait_for = waiting_tool(state)
     model = ScriptedModel(
         turns=[Reply("Waiting.", [("call_wait", "wait_for", {"seconds": 30})]), "done"]
     )

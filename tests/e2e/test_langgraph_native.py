@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from .framework_checks import (
     check_example_counts_words,
     check_serve_needs_no_other_configuration,
     serving_example,
+    waiting_tool,
 )
 from .langgraph_http import EXAMPLE, of, output_text, run_native
 
@@ -56,18 +56,7 @@ def test_sessions_over_http_are_the_graphs_threads() -> None:
 def slow_graph(state: dict[str, Any]) -> Any:
     """An agent whose tool waits until cancelled, recording what happened in ``state``."""
 
-    @tool
-    async def wait_for(seconds: int) -> str:
-        """Wait for a number of seconds."""
-        state["started"] = True
-        try:
-            await asyncio.sleep(seconds)
-        except asyncio.CancelledError:
-            state["cancelled"] = True
-            raise
-        state["finished"] = True
-        return "waited"
-
+    wait_for = tool(waiting_tool(state))
     call = {"name": "wait_for", "args": {"seconds": 30}, "id": "call_wait"}
     model = ScriptedChatModel(turns=[AIMessage(content="Waiting.", tool_calls=[call]), "done"])
     return create_agent(model, [wait_for])

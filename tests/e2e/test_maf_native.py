@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from .framework_checks import (
     check_example_counts_words,
     check_serve_needs_no_other_configuration,
     serving_example,
+    waiting_tool,
 )
 from .langgraph_http import of, output_text, run_native
 from .maf_agents import janitor
@@ -66,17 +66,7 @@ def test_approval_over_http_asks_then_resumes() -> None:
 def slow_agent(state: dict[str, Any]) -> Agent:
     """An agent whose tool waits until cancelled, recording what happened in ``state``."""
 
-    async def wait_for(seconds: int) -> str:
-        """Wait for a number of seconds."""
-        state["started"] = True
-        try:
-            await asyncio.sleep(seconds)
-        except asyncio.CancelledError:
-            state["cancelled"] = True
-            raise
-        state["finished"] = True
-        return "waited"
-
+    wait_for = waiting_tool(state)
     call = Content.from_function_call("call_wait", "wait_for", arguments={"seconds": 30})
     client = ScriptedChatClient([Message(role="assistant", contents=[call]), "done"])
     return Agent(client=client, tools=[wait_for])
