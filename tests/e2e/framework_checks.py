@@ -110,9 +110,12 @@ async def check_a2a_task_completes(url: str, text: str, ending: str) -> None:
 
 
 async def check_a2a_input_required_then_resumed(
-    url: str, text: str, question: str, reply: str, answer: str
+    url: str, text: str, question: str, reply: str, answer: str, *, answer_ends: bool = False
 ) -> None:
-    """The task asks (``question`` in its status), and ``reply`` completes the same task."""
+    """The task asks (``question`` in its status), and ``reply`` completes the same task.
+
+    The completed task's text contains ``answer`` (ends with it, if ``answer_ends``).
+    """
     client = await client_for(url)
     asked = await send(client, text)
     assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
@@ -120,7 +123,10 @@ async def check_a2a_input_required_then_resumed(
     done = await send(client, reply, asked)
     assert done.id == asked.id
     assert done.status.state == TaskState.TASK_STATE_COMPLETED
-    assert answer in text_of(done)
+    if answer_ends:
+        assert text_of(done).endswith(answer)
+    else:
+        assert answer in text_of(done)
     await client.close()
 
 
@@ -139,6 +145,19 @@ def check_example_counts_words(events: list[dict[str, Any]]) -> None:
     assert types.index("tool.call") < types.index("tool.result")
     assert len(of(events, "message.delta")) > 2
     assert output_text(events) == "Let me count.Your message has 5 words."
+
+
+def check_sandbox_tools_by_name(sandbox_tools: Callable[..., list[Any]]) -> None:
+    """An adapter's ``sandbox_tools()``: all five by default, and an unknown name refused."""
+    assert [t.name for t in sandbox_tools()] == [
+        "run_python",
+        "run_shell",
+        "read_file",
+        "write_file",
+        "list_files",
+    ]
+    with pytest.raises(ValueError, match="no sandbox tool named"):
+        sandbox_tools(["run_ruby"])
 
 
 def waiting_tool(

@@ -6,7 +6,14 @@ from a2a.types import TaskState
 
 from agenthost.testing.server import ServerHandle
 
-from .framework_checks import client_for, send, send_in_context, serving, text_of
+from .framework_checks import (
+    check_a2a_input_required_then_resumed,
+    client_for,
+    send,
+    send_in_context,
+    serving,
+    text_of,
+)
 
 CONFIG = {
     "agents": {
@@ -33,12 +40,10 @@ async def test_an_agent_running_python_in_the_sandbox(server: ServerHandle) -> N
 async def test_a_confirmation_is_input_required_and_the_reply_resumes_the_run(
     server: ServerHandle,
 ) -> None:
-    client = await client_for(server.url + "/a2a/janitor")
-    asked = await send(client, "notes.txt")
-    assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
-    assert 'delete_file(path="notes.txt")' in asked.status.message.parts[0].text
-    done = await send(client, "yes", asked)
-    assert done.id == asked.id
-    assert done.status.state == TaskState.TASK_STATE_COMPLETED
-    assert "Done: deleted notes.txt." in text_of(done)
-    await client.close()
+    await check_a2a_input_required_then_resumed(
+        server.url + "/a2a/janitor",
+        "notes.txt",
+        'delete_file(path="notes.txt")',
+        "yes",
+        "Done: deleted notes.txt.",
+    )

@@ -6,7 +6,14 @@ from a2a.types import TaskState
 
 from agenthost.testing.server import ServerHandle
 
-from .framework_checks import client_for, send, send_in_context, serving, text_of
+from .framework_checks import (
+    check_a2a_input_required_then_resumed,
+    client_for,
+    send,
+    send_in_context,
+    serving,
+    text_of,
+)
 
 CONFIG = {
     "agents": {
@@ -22,15 +29,14 @@ server = serving(CONFIG)
 async def test_a_handoff_to_the_user_is_input_required_and_the_reply_resumes(
     server: ServerHandle,
 ) -> None:
-    client = await client_for(server.url + "/a2a/booker")
-    asked = await send(client, "book a flight")
-    assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
-    assert "Which city?" in asked.status.message.parts[0].text
-    done = await send(client, "Lisbon", asked)
-    assert done.id == asked.id
-    assert done.status.state == TaskState.TASK_STATE_COMPLETED
-    assert text_of(done).endswith("Booked a flight to Lisbon.")
-    await client.close()
+    await check_a2a_input_required_then_resumed(
+        server.url + "/a2a/booker",
+        "book a flight",
+        "Which city?",
+        "Lisbon",
+        "Booked a flight to Lisbon.",
+        answer_ends=True,
+    )
 
 
 async def test_a_context_is_one_conversation(server: ServerHandle) -> None:

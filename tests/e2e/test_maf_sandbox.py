@@ -13,6 +13,7 @@ from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 from agenthost_maf import ScriptedChatClient, sandbox_tools
 
+from .framework_checks import check_sandbox_tools_by_name
 from .langgraph_http import of, output_text, run_native
 from .maf_agents import coder_turn
 
@@ -54,12 +55,4 @@ def test_sandbox_tools_given_per_run_by_the_option(server: ServerHandle) -> None
 
 
 def test_sandbox_tools_by_name() -> None:
-    assert [t.name for t in sandbox_tools()] == [
-        "run_python",
-        "run_shell",
-        "read_file",
-        "write_file",
-        "list_files",
-    ]
-    with pytest.raises(ValueError, match="no sandbox tool named"):
-        sandbox_tools(["run_ruby"])
+    check_sandbox_tools_by_name(sandbox_tools)
