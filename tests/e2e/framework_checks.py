@@ -179,6 +179,18 @@ def waiting_tool(
     return wait_for
 
 
+def check_run_python_counted_words(events: list[dict[str, Any]]) -> None:
+    """One ``run_python`` call counted "how many words is this", without error, streamed."""
+    [call] = of(events, "tool.call")
+    assert call["name"] == "run_python"
+    assert call["arguments"] == {"code": "len('how many words is this'.split())"}
+    [result] = of(events, "tool.result")
+    assert result["call_id"] == call["call_id"]
+    assert (result["output"], result["is_error"]) == ("5", False)
+    assert len(of(events, "message.delta")) > 2
+    assert output_text(events) == "Let me count.Your message has 5 words."
+
+
 def check_cancel_stops_the_tool(
     agent: Any,
     state: dict[str, Any],

@@ -15,6 +15,7 @@ from agenthost_agentscope import ScriptedAnswer, ScriptedChatModel, function_too
 from .agentscope_agents import CONFIG, EXAMPLE
 from .framework_checks import (
     check_cancel_stops_the_tool,
+    check_run_python_counted_words,
     check_serve_needs_no_other_configuration,
     serving,
     waiting_tool,
@@ -34,14 +35,7 @@ def test_the_example_is_detected_and_described(server: ServerHandle) -> None:
 def test_a_run_streams_text_and_runs_python_in_the_sandbox(server: ServerHandle) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as client:
         events = run_native(client, "counter", "how many words is this", "n1")
-    [call] = of(events, "tool.call")
-    assert call["name"] == "run_python"
-    assert call["arguments"] == {"code": "len('how many words is this'.split())"}
-    [result] = of(events, "tool.result")
-    assert result["call_id"] == call["call_id"]
-    assert (result["output"], result["is_error"]) == ("5", False)
-    assert len(of(events, "message.delta")) > 2
-    assert output_text(events) == "Let me count.Your message has 5 words."
+    check_run_python_counted_words(events)
 
 
 def test_sessions_are_the_agents_conversations(server: ServerHandle) -> None:

@@ -14,6 +14,7 @@ from agenthost.config import parse_config
 from agenthost.testing.server import ServerHandle, running_server
 
 from .autogen_agents import EXAMPLE, SlowTool, slow_agent
+from .framework_checks import check_run_python_counted_words
 from .langgraph_http import of, output_text, run_native, sse_events
 
 
@@ -36,14 +37,7 @@ def test_the_example_runs_python_in_the_sessions_sandbox(example_server: ServerH
     with httpx.Client(base_url=example_server.url, timeout=60) as client:
         events = run_native(client, "agent", "how many words is this", "s1")
         again = run_native(client, "agent", "and these three", "s1")
-    [call] = of(events, "tool.call")
-    assert call["name"] == "run_python"
-    assert call["arguments"] == {"code": "len('how many words is this'.split())"}
-    [result] = of(events, "tool.result")
-    assert result["call_id"] == call["call_id"]
-    assert (result["output"], result["is_error"]) == ("5", False)
-    assert len(of(events, "message.delta")) > 2
-    assert output_text(events) == "Let me count.Your message has 5 words."
+    check_run_python_counted_words(events)
     assert output_text(again) == "Let me count.Your message has 3 words."
     assert events[-1]["usage"]["total_tokens"] == 36  # two model calls of 12 + 6
 
