@@ -97,6 +97,7 @@ class RunRegistry:
         self._background: set[asyncio.Task[Any]] = set()
         self._packed_bytes = 0  # bytes held in _packed
         self._queued_by_session: dict[str, int] = {}
+        self._active = 0  # running + queued runs, all principals (host.max_active_runs)
         self._queued_by_owner: dict[str, int] = {}
         self._runs: dict[str, Run] = {}  # live runs, and finished ones still being read
         # Finished runs nobody reads: (record JSON, events JSON). Bytes are invisible to the
@@ -235,8 +236,7 @@ class RunRegistry:
         return run
 
     def _check_quota(self, principal: Principal, session_key: str, *, queued: bool) -> None:
-        active = sum(self._running_by_owner.values()) + sum(self._queued_by_owner.values())
-        if active >= self.policy.max_active_runs:
+        if self._active >= self.policy.max_active_runs:
             raise QuotaExceeded("host.max_active_runs", self.policy.max_active_runs, "*")
         if queued:
             waiting = self._queued_by_session.get(session_key, 0)
@@ -255,6 +255,7 @@ class RunRegistry:
     def _count(self, run: Run, delta: int) -> None:
         """Keep the per-principal running/queued counts the quotas read."""
         queued = run.record.status == "queued"
+        self._active += delta
         _bump(self._queued_by_owner if queued else self._running_by_owner, run.record.owner, delta)
         if queued:
             _bump(self._queued_by_session, run.session_key, delta)
