@@ -371,3 +371,23 @@ def dumps(value: Any) -> str:
 
 def require_engines() -> bool:
     return os.environ.get("AGENTHOST_REQUIRE_ENGINES") == "1"
+
+
+# Fixtures of the two-principal tenancy tests (Responses and Chat): a module's test server
+# holding alice's and bob's keys, and an official client for each.
+
+
+@pytest.fixture(scope="module", name="server")
+def two_principals_server() -> Iterator[ServerHandle]:
+    with serve_two() as handle:
+        yield handle
+
+
+@pytest.fixture(name="alice")
+def alice_client(server: ServerHandle) -> OpenAI:
+    return client_of(server, "alice")
+
+
+@pytest.fixture(name="bob")
+def bob_client(server: ServerHandle) -> OpenAI:
+    return client_of(server, "bob")

@@ -5,7 +5,6 @@ principals' chats share nothing, and 401 / 429 come in OpenAI's error shape."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +16,7 @@ from agenthost.errors import UnknownRun
 from agenthost.events import Principal
 from agenthost.testing.server import ServerHandle
 
+from .openai_agents import alice_client as alice_client  # fixtures, re-exported
 from .openai_agents import (
     assert_error_shape,
     assert_routes_need_a_key,
@@ -24,24 +24,10 @@ from .openai_agents import (
     new_gate,
     serve_two,
 )
+from .openai_agents import bob_client as bob_client
+from .openai_agents import two_principals_server as two_principals_server
 
 ALICE = Principal(id="alice")
-
-
-@pytest.fixture(scope="module", name="server")
-def server_fixture() -> Iterator[ServerHandle]:
-    with serve_two() as handle:
-        yield handle
-
-
-@pytest.fixture(name="alice")
-def alice_fixture(server: ServerHandle) -> OpenAI:
-    return client_of(server, "alice")
-
-
-@pytest.fixture(name="bob")
-def bob_fixture(server: ServerHandle) -> OpenAI:
-    return client_of(server, "bob")
 
 
 def say(text: str) -> list[Any]:

@@ -7,7 +7,7 @@ server, each with the official openai client. Another principal's id reads as an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ from agenthost.errors import UnknownRun
 from agenthost.events import Principal
 from agenthost.testing.server import ServerHandle
 
+from .openai_agents import alice_client as alice_client  # fixtures, re-exported
 from .openai_agents import (
     assert_error_shape,
     assert_routes_need_a_key,
@@ -28,25 +29,11 @@ from .openai_agents import (
     serve_two,
     strict,
 )
+from .openai_agents import bob_client as bob_client
+from .openai_agents import two_principals_server as two_principals_server
 
 ALICE = Principal(id="alice")
 BOB = Principal(id="bob")
-
-
-@pytest.fixture(scope="module", name="server")
-def server_fixture() -> Iterator[ServerHandle]:
-    with serve_two() as handle:
-        yield handle
-
-
-@pytest.fixture(name="alice")
-def alice_fixture(server: ServerHandle) -> OpenAI:
-    return client_of(server, "alice")
-
-
-@pytest.fixture(name="bob")
-def bob_fixture(server: ServerHandle) -> OpenAI:
-    return client_of(server, "bob")
 
 
 def error_of(call: Callable[[], Any], kind: type[openai.APIStatusError]) -> dict[str, Any]:
